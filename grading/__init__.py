@@ -1,0 +1,1 @@
+"""Instructor tooling around nbgrader: release the student versions, autograde a class."""

@@ -1,0 +1,16 @@
+"""Shared code for the CNN course's lessons.
+
+Modules, one per concern:
+
+* :mod:`helpers.runtime`  – profile (full / quick), seeding, device line, quiet start-up;
+* :mod:`helpers.datasets` – MNIST online or offline, sample photos;
+* :mod:`helpers.plotting` – image grids, kernels, feature maps, learning curves;
+* :mod:`helpers.checks`   – instant feedback for visible tests;
+* :mod:`helpers.explorer` – the interactive convolution explorer.
+
+Importing the package silences TensorFlow's start-up messages on stderr.
+"""
+
+from helpers.runtime import Profile, current_profile, setup
+
+__all__ = ["Profile", "current_profile", "setup"]

@@ -1,0 +1,48 @@
+"""nbgrader settings for the course: solutions/ is the source, lessons/ the release.
+
+Used by `make release` and `make grade` (see grading/). Paths are relative to this file.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "cnn-course"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "lessons"
+# The gradebook lives outside the repository's tracked files.
+c.CourseDirectory.db_url = os.environ.get(
+    "COURSE_GRADEBOOK", "sqlite:///" + os.path.join(c.CourseDirectory.root, ".nbgrader", "gradebook.db")
+)
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.corrupt"]
+
+# Student versions: the stub every cleared solution becomes.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Autograding a TensorFlow course.
+# A quick-profile training cell takes seconds on 2 cores; 180 s leaves room for a slow machine.
+c.Execute.timeout = 180
+c.Execute.startup_timeout = 120
+# Put back test cells a student deleted, from the gradebook's copy.
+c.OverwriteCells.add_missing_cells = True
+# nbgrader scores a test cell 0 when anything reaches stderr. These lines are harmless noise
+# from TensorFlow/absl start-up and Python warnings, not failures.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (
+    r"(absl::InitializeLog|cuda_|cudart_stub|computation_placer|cpu_feature_guard|oneDNN"
+    r"|TF-TRT|Unable to register|rebuild TensorFlow|\w*Warning:|warnings\.warn)"
+)
+c.LimitOutput.max_lines = 1000
+
+# Feedback shows each failed test's message, never hidden test code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "grading.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+os.makedirs(os.path.join(HERE, ".nbgrader"), exist_ok=True)
