@@ -15,7 +15,8 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "lessons"
 # The gradebook lives outside the repository's tracked files.
 c.CourseDirectory.db_url = os.environ.get(
-    "COURSE_GRADEBOOK", "sqlite:///" + os.path.join(c.CourseDirectory.root, ".nbgrader", "gradebook.db")
+    "COURSE_GRADEBOOK",
+    "sqlite:///" + os.path.join(c.CourseDirectory.root, ".nbgrader", "gradebook.db"),
 )
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.corrupt"]
 

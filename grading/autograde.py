@@ -37,8 +37,12 @@ def find_submissions(submissions: Path, lessons: set[str]) -> dict[str, list[str
         raise GradingError(f"{submissions} is not a folder of submissions")
     found: dict[str, list[str]] = {}
     unknown: set[str] = set()
-    for student in sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for lesson in sorted(p for p in student.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for student in sorted(
+        p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".")
+    ):
+        for lesson in sorted(
+            p for p in student.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ):
             if lesson.name not in lessons:
                 unknown.add(lesson.name)
                 continue
@@ -57,16 +61,25 @@ def find_submissions(submissions: Path, lessons: set[str]) -> dict[str, list[str
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run one nbgrader command in the temporary course folder."""
     env = dict(os.environ, COURSE_OFFLINE="1", MPLBACKEND="Agg", COURSE_PROFILE="quick")
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def prepare_course(work: Path) -> None:
     """Copy what nbgrader needs (config, sources, releases) into ``work``."""
     shutil.copy2(COURSE / "nbgrader_config.py", work / "nbgrader_config.py")
     for folder in ("solutions", "lessons"):
-        shutil.copytree(COURSE / folder, work / folder,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            COURSE / folder,
+            work / folder,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
 
 
 def grade(submissions: Path, out: Path) -> Path:
@@ -77,18 +90,25 @@ def grade(submissions: Path, out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="cnn-grade-") as tmp:
         work = Path(tmp)
         prepare_course(work)
-        shutil.copytree(submissions, work / "submitted",
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            submissions,
+            work / "submitted",
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
         for lesson, students in sorted(found.items()):
-            steps = [("generate_assignment", lesson, "--force"),
-                     ("autograde", lesson, "--create", "--force"),
-                     ("generate_feedback", lesson, "--force")]
+            steps = [
+                ("generate_assignment", lesson, "--force"),
+                ("autograde", lesson, "--create", "--force"),
+                ("generate_feedback", lesson, "--force"),
+            ]
             for step in steps:
                 result = nbgrader(work, *step)
                 if result.returncode != 0:
                     print(result.stdout + result.stderr, file=sys.stderr)
                     if step[0] != "autograde":  # one bad notebook must not stop the others
-                        raise GradingError(f"nbgrader {step[0]} {lesson} failed (exit {result.returncode})")
+                        raise GradingError(
+                            f"nbgrader {step[0]} {lesson} failed (exit {result.returncode})"
+                        )
             print(f"{lesson}: graded {len(students)} submission(s)")
         csv_path = out / "grades.csv"
         result = nbgrader(work, "export", "--to", str(csv_path.resolve()))
@@ -103,14 +123,19 @@ def summarize(csv_path: Path) -> str:
     """One line per submission: student, lesson, score / max."""
     with open(csv_path, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    lines = [f"{r['student_id']:>20}  {r['assignment']:<24} {float(r['score']):6.1f} / "
-             f"{float(r['max_score']):.1f}" for r in rows]
+    lines = [
+        f"{r['student_id']:>20}  {r['assignment']:<24} {float(r['score']):6.1f} / "
+        f"{float(r['max_score']):.1f}"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("submissions", type=Path, help="folder laid out <student>/<lesson>/<notebook>.ipynb")
+    parser.add_argument(
+        "submissions", type=Path, help="folder laid out <student>/<lesson>/<notebook>.ipynb"
+    )
     parser.add_argument("out", type=Path, help="folder for grades.csv and feedback/")
     args = parser.parse_args(argv)
     try:

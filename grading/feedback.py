@@ -7,7 +7,9 @@ from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
 
-HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+HIDDEN_BLOCK = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*\n?", re.S | re.M
+)
 HIDDEN_NOTE = "# (hidden tests: run by the autograder only)\n"
 
 

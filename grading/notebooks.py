@@ -41,8 +41,11 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         else:
             cell.outputs = []
     nb.metadata.pop("widgets", None)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                 "name": "python3"}
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 
@@ -74,8 +77,12 @@ def refresh(path: Path, timeout: int = 600) -> None:
 
     os.environ.update(COURSE_PROFILE="quick", COURSE_OFFLINE="1")
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     write(clean(nb), path)
 
 

@@ -82,29 +82,40 @@ def _as_shape(value: Any, name: str) -> tuple[int | None, ...]:
     return tuple(None if v is None else int(v) for v in value)
 
 
-def check_shape(actual: Any, expected: Sequence[int | None], name: str = "output",
-                hint: str | None = None) -> None:
+def check_shape(
+    actual: Any, expected: Sequence[int | None], name: str = "output", hint: str | None = None
+) -> None:
     """Check an array's shape (or a shape tuple) against ``expected``.
 
     ``None`` in ``expected`` matches any size (the batch axis of a Keras shape).
     """
     got = _as_shape(actual, name)
     want = tuple(expected)
-    matches = len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want, strict=False))
+    matches = len(got) == len(want) and all(
+        w is None or g == w for g, w in zip(got, want, strict=False)
+    )
     if matches:
         passed(f"{name} has shape {got}")
         return
     if hint is None:
         if len(got) != len(want):
-            hint = (f"expected {len(want)} axes, got {len(got)}: is an axis missing "
-                    "(the channel axis?) or one too many?")
+            hint = (
+                f"expected {len(want)} axes, got {len(got)}: is an axis missing "
+                "(the channel axis?) or one too many?"
+            )
         elif sorted(map(str, got)) == sorted(map(str, want)):
             hint = "the same sizes in a different order: check the order of the axes."
     _fail(f"{name}: expected shape {want}, got {got}.", hint)
 
 
-def check_close(actual: Any, expected: Any, name: str = "output", rtol: float = 1e-5,
-                atol: float = 1e-6, hint: str | None = None) -> None:
+def check_close(
+    actual: Any,
+    expected: Any,
+    name: str = "output",
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    hint: str | None = None,
+) -> None:
     """Check numbers against ``expected`` within a tolerance, shape first.
 
     On a mismatch the message gives how many entries differ, the first one (index,
@@ -115,7 +126,10 @@ def check_close(actual: Any, expected: Any, name: str = "output", rtol: float = 
     if got.shape != want.shape:
         check_shape(got, want.shape, name, hint)
     if not np.isfinite(got).all():
-        _fail(f"{name} contains NaN or infinity.", hint or "look for a division by zero or an overflow.")
+        _fail(
+            f"{name} contains NaN or infinity.",
+            hint or "look for a division by zero or an overflow.",
+        )
     close = np.isclose(got, want, rtol=rtol, atol=atol)
     if close.all():
         passed(f"{name} matches the expected values (shape {got.shape})")
@@ -131,8 +145,13 @@ def check_close(actual: Any, expected: Any, name: str = "output", rtol: float = 
     )
 
 
-def check_equal(actual: Any, expected: Any, name: str = "answer", hint: str | None = None,
-                known_mistakes: Mapping[Any, str] | None = None) -> None:
+def check_equal(
+    actual: Any,
+    expected: Any,
+    name: str = "answer",
+    hint: str | None = None,
+    known_mistakes: Mapping[Any, str] | None = None,
+) -> None:
     """Check an exact answer (a count, a size, a shape tuple, a name).
 
     Args:
@@ -168,33 +187,44 @@ def conv_output_length(n: int, k: int, padding: str = "valid", stride: int = 1) 
     raise ValueError(f"padding must be 'valid' or 'same', not {padding!r}")
 
 
-def conv_shape_hint(input_hw: Sequence[int], kernel: Sequence[int], padding: str = "valid",
-                    stride: int = 1) -> str:
+def conv_shape_hint(
+    input_hw: Sequence[int], kernel: Sequence[int], padding: str = "valid", stride: int = 1
+) -> str:
     """A sentence that explains the spatial output size of a convolution or pooling."""
     (h, w), (kh, kw) = input_hw, kernel
     oh, ow = conv_output_length(h, kh, padding, stride), conv_output_length(w, kw, padding, stride)
     if padding == "same":
-        return (f"'same' padding keeps ceil(n / stride) per side: ({h}, {w}) → ({oh}, {ow}) "
-                f"with stride {stride}.")
+        return (
+            f"'same' padding keeps ceil(n / stride) per side: ({h}, {w}) → ({oh}, {ow}) "
+            f"with stride {stride}."
+        )
     if stride == 1:
-        return (f"a valid {kh}×{kw} convolution shrinks each side by kernel − 1 = "
-                f"{kh - 1}: ({h}, {w}) → ({oh}, {ow}).")
-    return (f"valid padding with stride {stride}: floor((n − k) / s) + 1 per side, "
-            f"({h}, {w}) → ({oh}, {ow}).")
+        return (
+            f"a valid {kh}×{kw} convolution shrinks each side by kernel − 1 = "
+            f"{kh - 1}: ({h}, {w}) → ({oh}, {ow})."
+        )
+    return (
+        f"valid padding with stride {stride}: floor((n − k) / s) + 1 per side, "
+        f"({h}, {w}) → ({oh}, {ow})."
+    )
 
 
-def conv_param_formula(kernel: Sequence[int], channels_in: int, filters: int,
-                       use_bias: bool = True) -> tuple[int, str]:
+def conv_param_formula(
+    kernel: Sequence[int], channels_in: int, filters: int, use_bias: bool = True
+) -> tuple[int, str]:
     """The parameter count of a Conv2D layer and the formula that gives it."""
     kh, kw = kernel
     weights = kh * kw * channels_in * filters
     total = weights + (filters if use_bias else 0)
-    text = f"{kh}·{kw}·{channels_in}·{filters}" + (f" + {filters}" if use_bias else "") + f" = {total}"
+    text = (
+        f"{kh}·{kw}·{channels_in}·{filters}" + (f" + {filters}" if use_bias else "") + f" = {total}"
+    )
     return total, text
 
 
-def check_param_count(actual: Any, expected: int, formula: str, name: str = "parameters",
-                      bias: int | None = None) -> None:
+def check_param_count(
+    actual: Any, expected: int, formula: str, name: str = "parameters", bias: int | None = None
+) -> None:
     """Check a parameter count and explain the formula; recognise a forgotten bias term."""
     mistakes = {expected - bias: f"{formula} — did you forget the biases?"} if bias else {}
     check_equal(actual, expected, name, hint=formula, known_mistakes=mistakes)
@@ -237,18 +267,24 @@ def check_layers(model: Any, expected: Sequence[Mapping[str, Any]], name: str = 
     reported with the layer's position and name.
     """
     if not hasattr(model, "layers") or not hasattr(model, "count_params"):
-        _fail(f"{name} should be a Keras model, got {_describe(model)}.",
-              "did the function forget to `return` the model?")
+        _fail(
+            f"{name} should be a Keras model, got {_describe(model)}.",
+            "did the function forget to `return` the model?",
+        )
     rows = layer_summary(model)
     kinds = [row["type"] for row in rows]
     want_kinds = [spec["type"] for spec in expected]
     if kinds != want_kinds:
         for i, (got, want) in enumerate(zip(kinds, want_kinds, strict=False)):
             if got != want:
-                _fail(f"{name}: layer {i} should be {want}, found {got}.\n"
-                      f"  Expected layers: {want_kinds}\n  Found layers:    {kinds}")
-        _fail(f"{name}: expected {len(want_kinds)} layers, found {len(kinds)}.\n"
-              f"  Expected layers: {want_kinds}\n  Found layers:    {kinds}")
+                _fail(
+                    f"{name}: layer {i} should be {want}, found {got}.\n"
+                    f"  Expected layers: {want_kinds}\n  Found layers:    {kinds}"
+                )
+        _fail(
+            f"{name}: expected {len(want_kinds)} layers, found {len(kinds)}.\n"
+            f"  Expected layers: {want_kinds}\n  Found layers:    {kinds}"
+        )
     for i, (row, spec) in enumerate(zip(rows, expected, strict=True)):
         for key, want in spec.items():
             if key == "type":
@@ -259,9 +295,14 @@ def check_layers(model: Any, expected: Sequence[Mapping[str, Any]], name: str = 
             if got != want:
                 hint = None
                 if key == "params":
-                    hint = "the parameter count follows from the settings above and the input shape."
+                    hint = (
+                        "the parameter count follows from the settings above and the input shape."
+                    )
                 elif key == "output_shape":
                     hint = "check padding, strides and the layer before it."
-                _fail(f"{name}: layer {i} ({row['name']}, {row['type']}) should have "
-                      f"{key}={want!r}, found {got!r}.", hint)
+                _fail(
+                    f"{name}: layer {i} ({row['name']}, {row['type']}) should have "
+                    f"{key}={want!r}, found {got!r}.",
+                    hint,
+                )
     passed(f"{name}: {len(rows)} layers as expected, {model.count_params():,} parameters")

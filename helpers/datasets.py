@@ -151,9 +151,13 @@ def download(url: str, dest: Path, sha256: str, timeout: float = DOWNLOAD_TIMEOU
 def _check_mnist_arrays(x: np.ndarray, y: np.ndarray, where: str) -> None:
     """Raise :class:`DataError` unless ``x`` and ``y`` look like MNIST images and labels."""
     if x.ndim != 3 or x.shape[1:] != (28, 28) or x.dtype != np.uint8:
-        raise DataError(f"{where}: images have shape {x.shape} and dtype {x.dtype}, not (N, 28, 28) uint8")
+        raise DataError(
+            f"{where}: images have shape {x.shape} and dtype {x.dtype}, not (N, 28, 28) uint8"
+        )
     if y.shape != (len(x),) or y.dtype != np.uint8 or (y.size and y.max() > 9):
-        raise DataError(f"{where}: labels have shape {y.shape} and dtype {y.dtype}, not ({len(x)},) uint8 0-9")
+        raise DataError(
+            f"{where}: labels have shape {y.shape} and dtype {y.dtype}, not ({len(x)},) uint8 0-9"
+        )
 
 
 def _full_mnist(allow_download: bool) -> ImageData | None:
@@ -248,7 +252,11 @@ def load_mnist(profile: Profile | None = None, allow_download: bool | None = Non
     data = None if profile.quick else _full_mnist(allow_download)
     if data is None:
         data = _bundled_mnist()
-        reason = "quick profile" if profile.quick else "offline: full MNIST neither cached nor downloadable"
+        reason = (
+            "quick profile"
+            if profile.quick
+            else "offline: full MNIST neither cached nor downloadable"
+        )
         print(f"MNIST: {data.source} [{reason}].")
     else:
         print(f"MNIST: {data.source}.")
@@ -259,8 +267,18 @@ def load_mnist(profile: Profile | None = None, allow_download: bool | None = Non
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
-CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
-                 "dog", "frog", "horse", "ship", "truck")
+CIFAR10_NAMES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 
 
 def _full_cifar10(allow_download: bool) -> ImageData | None:
@@ -277,12 +295,19 @@ def _full_cifar10(allow_download: bool) -> ImageData | None:
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
     except Exception as error:  # a damaged extraction: report it, use the fallback
-        print(f"CIFAR-10 in {archive.parent} could not be read ({error}); "
-              "delete its folder to extract it again.")
+        print(
+            f"CIFAR-10 in {archive.parent} could not be read ({error}); "
+            "delete its folder to extract it again."
+        )
         return None
-    return ImageData(x_train, y_train.reshape(-1).astype(np.uint8), x_test,
-                     y_test.reshape(-1).astype(np.uint8), CIFAR10_NAMES,
-                     "full CIFAR-10 (50,000 train / 10,000 test, 32×32 colour)")
+    return ImageData(
+        x_train,
+        y_train.reshape(-1).astype(np.uint8),
+        x_test,
+        y_test.reshape(-1).astype(np.uint8),
+        CIFAR10_NAMES,
+        "full CIFAR-10 (50,000 train / 10,000 test, 32×32 colour)",
+    )
 
 
 def load_cifar10(profile: Profile | None = None, allow_download: bool | None = None) -> ImageData:
@@ -298,7 +323,11 @@ def load_cifar10(profile: Profile | None = None, allow_download: bool | None = N
     data = None if profile.quick else _full_cifar10(allow_download)
     if data is None:
         data = _bundled_mnist()
-        reason = "quick profile" if profile.quick else "offline: CIFAR-10 neither cached nor downloadable"
+        reason = (
+            "quick profile"
+            if profile.quick
+            else "offline: CIFAR-10 neither cached nor downloadable"
+        )
         print(f"CIFAR-10 unavailable [{reason}]: using the {data.source} instead.")
     else:
         print(f"CIFAR-10: {data.source}.")

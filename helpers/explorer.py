@@ -28,8 +28,10 @@ class ConvolutionExplorer:
         self.image = np.asarray(image, dtype=float)
         self.kernel = np.asarray(kernel, dtype=float)
         if self.image.ndim != 2 or self.kernel.ndim != 2:
-            raise ValueError(f"the explorer takes a 2-D image and a 2-D kernel, got shapes "
-                             f"{self.image.shape} and {self.kernel.shape}")
+            raise ValueError(
+                f"the explorer takes a 2-D image and a 2-D kernel, got shapes "
+                f"{self.image.shape} and {self.kernel.shape}"
+            )
         kh, kw = self.kernel.shape
         if kh > self.image.shape[0] or kw > self.image.shape[1]:
             raise ValueError(f"kernel {self.kernel.shape} is larger than image {self.image.shape}")
@@ -67,8 +69,10 @@ class ConvolutionExplorer:
         """The product-sum at ``step`` written out, e.g. ``H[0, 1] = 1·0 + 2·(−1) + … = −3``."""
         row, col = self.position(step)
         patch = self.window(row, col)
-        terms = [f"{_fmt(x)}·{_fmt(w) if w >= 0 else '(' + _fmt(w) + ')'}"
-                 for x, w in zip(patch.ravel(), self.kernel.ravel(), strict=True)]
+        terms = [
+            f"{_fmt(x)}·{_fmt(w) if w >= 0 else '(' + _fmt(w) + ')'}"
+            for x, w in zip(patch.ravel(), self.kernel.ravel(), strict=True)
+        ]
         shown = " + ".join(terms[:max_terms]) + (" + …" if len(terms) > max_terms else "")
         bias = f" + {_fmt(self.bias)}" if self.bias else ""
         return f"H[{row}, {col}] = {shown}{bias} = {_fmt(self.value_at(row, col))}"
@@ -79,8 +83,16 @@ class ConvolutionExplorer:
         kh, kw = self.kernel.shape
         fig, (ax_in, ax_k, ax_out) = plt.subplots(1, 3, figsize=(10, 3.4))
         ax_in.imshow(self.image, cmap="gray")
-        ax_in.add_patch(Rectangle((col * self.stride - 0.5, row * self.stride - 0.5), kw, kh,
-                                  fill=False, edgecolor="red", linewidth=2))
+        ax_in.add_patch(
+            Rectangle(
+                (col * self.stride - 0.5, row * self.stride - 0.5),
+                kw,
+                kh,
+                fill=False,
+                edgecolor="red",
+                linewidth=2,
+            )
+        )
         ax_in.set_title(f"input {self.image.shape}")
         limit = float(np.abs(self.kernel).max()) or 1.0
         ax_k.imshow(self.kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
@@ -91,8 +103,9 @@ class ConvolutionExplorer:
         shown = np.full(self.output.shape, np.nan)
         shown.flat[: step + 1] = self.output.flat[: step + 1]
         ax_out.imshow(shown, cmap="viridis", vmin=self.output.min(), vmax=self.output.max())
-        ax_out.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red",
-                                   linewidth=2))
+        ax_out.add_patch(
+            Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2)
+        )
         ax_out.set_title(f"feature map {self.output.shape}")
         for ax in (ax_in, ax_k, ax_out):
             ax.set_xticks([])
@@ -105,8 +118,9 @@ class ConvolutionExplorer:
         import ipywidgets as widgets
         from IPython.display import display
 
-        self.slider = widgets.IntSlider(value=0, min=0, max=self.steps - 1, description="step",
-                                        continuous_update=False)
+        self.slider = widgets.IntSlider(
+            value=0, min=0, max=self.steps - 1, description="step", continuous_update=False
+        )
         play = widgets.Play(value=0, min=0, max=self.steps - 1, interval=400)
         widgets.jslink((play, "value"), (self.slider, "value"))
         text = widgets.HTML()

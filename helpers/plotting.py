@@ -20,8 +20,9 @@ def _grid(n: int, ncols: int | None, panel: float, extra_width: float = 0.0):
         raise ValueError("nothing to plot: the list of images is empty")
     ncols = min(n, ncols or 8)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * (panel + extra_width), nrows * panel),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * (panel + extra_width), nrows * panel), squeeze=False
+    )
     for ax in axes.flat[n:]:
         ax.axis("off")
     return fig, axes.flat[:n]
@@ -36,12 +37,20 @@ def _as_images(images: Any) -> list[np.ndarray]:
         if image.ndim == 3 and image.shape[-1] == 1:
             items[i] = image[..., 0]
         elif image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] not in (3, 4)):
-            raise ValueError(f"image {i} has shape {image.shape}: expected (H, W), (H, W, 1) or (H, W, 3)")
+            raise ValueError(
+                f"image {i} has shape {image.shape}: expected (H, W), (H, W, 1) or (H, W, 3)"
+            )
     return items
 
 
-def show_images(images: Any, titles: Sequence[str] | None = None, ncols: int | None = None,
-                cmap: str = "gray", suptitle: str | None = None, panel: float = 1.6) -> Figure:
+def show_images(
+    images: Any,
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    cmap: str = "gray",
+    suptitle: str | None = None,
+    panel: float = 1.6,
+) -> Figure:
     """A grid of images (grey or RGB) with optional titles."""
     items = _as_images(images)
     if titles is not None and len(titles) != len(items):
@@ -59,8 +68,13 @@ def show_images(images: Any, titles: Sequence[str] | None = None, ncols: int | N
     return fig
 
 
-def show_kernels(kernels: Any, titles: Sequence[str] | None = None, annotate: bool = True,
-                 ncols: int | None = None, suptitle: str | None = None) -> Figure:
+def show_kernels(
+    kernels: Any,
+    titles: Sequence[str] | None = None,
+    annotate: bool = True,
+    ncols: int | None = None,
+    suptitle: str | None = None,
+) -> Figure:
     """Small 2-D kernels on a diverging colour scale centred at 0, each with a colorbar.
 
     Args:
@@ -77,7 +91,9 @@ def show_kernels(kernels: Any, titles: Sequence[str] | None = None, annotate: bo
         elif array.ndim == 3:
             array = [array[:, :, f] for f in range(array.shape[-1])]
         else:
-            raise ValueError(f"kernels of shape {array.shape}: expected (k, k), (k, k, F) or (k, k, C, F)")
+            raise ValueError(
+                f"kernels of shape {array.shape}: expected (k, k), (k, k, F) or (k, k, C, F)"
+            )
     items = [np.asarray(k, dtype=float) for k in array]
     fig, axes = _grid(len(items), ncols, 1.9, extra_width=0.5)
     for i, (ax, kernel) in enumerate(zip(axes, items, strict=True)):
@@ -96,9 +112,14 @@ def show_kernels(kernels: Any, titles: Sequence[str] | None = None, annotate: bo
     return fig
 
 
-def show_feature_maps(maps: Any, titles: Sequence[str] | None = None, ncols: int | None = None,
-                      cmap: str = "viridis", suptitle: str | None = None,
-                      max_maps: int = 32) -> Figure:
+def show_feature_maps(
+    maps: Any,
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    cmap: str = "viridis",
+    suptitle: str | None = None,
+    max_maps: int = 32,
+) -> Figure:
     """One panel per filter for feature maps shaped ``(H, W, F)`` (or ``(1, H, W, F)``), with colorbars."""
     array = np.asarray(maps, dtype=float)
     if array.ndim == 4 and array.shape[0] == 1:
@@ -121,8 +142,11 @@ def show_feature_maps(maps: Any, titles: Sequence[str] | None = None, ncols: int
     return fig
 
 
-def plot_history(histories: Mapping[str, Any] | Any, metrics: Sequence[str] = ("loss", "accuracy"),
-                 title: str | None = None) -> Figure:
+def plot_history(
+    histories: Mapping[str, Any] | Any,
+    metrics: Sequence[str] = ("loss", "accuracy"),
+    title: str | None = None,
+) -> Figure:
     """Learning curves (train and validation) of one or several Keras ``History`` objects.
 
     Args:
@@ -139,8 +163,14 @@ def plot_history(histories: Mapping[str, Any] | Any, metrics: Sequence[str] = ("
             for key, style in ((metric, "-"), (f"val_{metric}", "--")):
                 if key in logs:
                     epochs = np.arange(1, len(logs[key]) + 1)
-                    ax.plot(epochs, logs[key], style, marker="o", markersize=3,
-                            label=prefix + ("validation" if key.startswith("val_") else "train"))
+                    ax.plot(
+                        epochs,
+                        logs[key],
+                        style,
+                        marker="o",
+                        markersize=3,
+                        label=prefix + ("validation" if key.startswith("val_") else "train"),
+                    )
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
@@ -151,8 +181,12 @@ def plot_history(histories: Mapping[str, Any] | Any, metrics: Sequence[str] = ("
     return fig
 
 
-def plot_confusion_matrix(matrix: Any, class_names: Sequence[str] | None = None,
-                          title: str = "Confusion matrix", normalize: bool = False) -> Figure:
+def plot_confusion_matrix(
+    matrix: Any,
+    class_names: Sequence[str] | None = None,
+    title: str = "Confusion matrix",
+    normalize: bool = False,
+) -> Figure:
     """A confusion matrix (rows: true class, columns: predicted) with counts in the cells."""
     counts = np.asarray(matrix, dtype=float)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
@@ -166,8 +200,15 @@ def plot_confusion_matrix(matrix: Any, class_names: Sequence[str] | None = None,
     limit = shown.max() / 2 if shown.size else 0
     for (r, c), value in np.ndenumerate(shown):
         text = f"{value:.2f}" if normalize else f"{int(value)}"
-        ax.text(c, r, text, ha="center", va="center", fontsize=7,
-                color="white" if value > limit else "black")
+        ax.text(
+            c,
+            r,
+            text,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if value > limit else "black",
+        )
     ax.set_xticks(range(n), names, rotation=45 if max(map(len, names)) > 2 else 0)
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")

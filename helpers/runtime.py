@@ -31,7 +31,6 @@ os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 
-
 @contextlib.contextmanager
 def silenced_stderr() -> Iterator[None]:
     """Silence file descriptor 2 (C++ logging included) for the duration of the block.

@@ -14,7 +14,9 @@ def test_check_shape_passes_and_prints(capsys):
 
 def test_check_shape_explains_a_valid_convolution():
     hint = checks.conv_shape_hint((28, 28), (3, 3))
-    with pytest.raises(CheckFailed, match=r"expected shape \(26, 26, 25\), got \(28, 28, 25\)") as err:
+    with pytest.raises(
+        CheckFailed, match=r"expected shape \(26, 26, 25\), got \(28, 28, 25\)"
+    ) as err:
         checks.check_shape(np.zeros((28, 28, 25)), (26, 26, 25), "maps", hint=hint)
     assert "shrinks each side by kernel − 1 = 2" in str(err.value)
 
@@ -42,16 +44,23 @@ def test_check_close_tolerates_rounding_and_reports_first_difference():
     with pytest.raises(CheckFailed) as err:
         checks.check_close([[1.0, 2.0], [3.0, 5.0]], [[1.0, 2.0], [3.0, 4.0]], "H")
     message = str(err.value)
-    assert "1 of 4 values differ at index (1, 1)" in message and "got 5" in message and "expected 4" in message
+    assert (
+        "1 of 4 values differ at index (1, 1)" in message
+        and "got 5" in message
+        and "expected 4" in message
+    )
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    (None, "forget to `return`"),
-    ("text", "array of numbers"),
-    ([[1, 2], [3]], "different lengths"),
-    (np.zeros((3, 3)), r"expected shape \(2, 2\)"),
-    (np.array([np.nan, 1.0]), "NaN"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (None, "forget to `return`"),
+        ("text", "array of numbers"),
+        ([[1, 2], [3]], "different lengths"),
+        (np.zeros((3, 3)), r"expected shape \(2, 2\)"),
+        (np.array([np.nan, 1.0]), "NaN"),
+    ],
+)
 def test_check_close_turns_bad_input_into_sentences(bad, message):
     expected = np.zeros((2, 2)) if getattr(bad, "shape", None) == (3, 3) else [0.0, 1.0]
     with pytest.raises(CheckFailed, match=message):
@@ -86,10 +95,17 @@ def test_conv_param_formula_and_forgotten_bias():
     assert checks.conv_param_formula((5, 5), 3, 5, use_bias=False)[0] == 375
 
 
-@pytest.mark.parametrize(("n", "k", "padding", "stride", "expected"), [
-    (28, 3, "valid", 1, 26), (28, 3, "same", 1, 28), (28, 3, "valid", 2, 13),
-    (28, 3, "same", 2, 14), (5, 5, "valid", 1, 1), (7, 2, "same", 3, 3),
-])
+@pytest.mark.parametrize(
+    ("n", "k", "padding", "stride", "expected"),
+    [
+        (28, 3, "valid", 1, 26),
+        (28, 3, "same", 1, 28),
+        (28, 3, "valid", 2, 13),
+        (28, 3, "same", 2, 14),
+        (5, 5, "valid", 1, 1),
+        (7, 2, "same", 3, 3),
+    ],
+)
 def test_conv_output_length_matches_keras(n, k, padding, stride, expected):
     import keras
 
@@ -102,21 +118,35 @@ def mnist_cnn():
     import keras
     from keras import layers
 
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(25, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(50, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dense(100, activation="relu"), layers.Dense(10, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(25, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(50, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(100, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 SPEC = [
-    {"type": "Conv2D", "filters": 25, "kernel_size": (3, 3), "activation": "relu",
-     "output_shape": (None, 26, 26, 25), "params": 250},
+    {
+        "type": "Conv2D",
+        "filters": 25,
+        "kernel_size": (3, 3),
+        "activation": "relu",
+        "output_shape": (None, 26, 26, 25),
+        "params": 250,
+    },
     {"type": "MaxPooling2D", "output_shape": (None, 13, 13, 25)},
     {"type": "Conv2D", "filters": 50, "params": 11300},
-    {"type": "MaxPooling2D"}, {"type": "Flatten", "output_shape": (None, 1250)},
-    {"type": "Dense", "units": 100, "params": 125100}, {"type": "Dense", "units": 10, "activation": "softmax"},
+    {"type": "MaxPooling2D"},
+    {"type": "Flatten", "output_shape": (None, 1250)},
+    {"type": "Dense", "units": 100, "params": 125100},
+    {"type": "Dense", "units": 10, "activation": "softmax"},
 ]
 
 
@@ -131,8 +161,11 @@ def test_check_layers_names_the_first_difference():
     from keras import layers
 
     model = mnist_cnn()
-    wrong = keras.Sequential([keras.Input((28, 28, 1))] + [
-        layers.Conv2D(25, 3, activation="relu", padding="same")] + model.layers[1:2])
+    wrong = keras.Sequential(
+        [keras.Input((28, 28, 1))]
+        + [layers.Conv2D(25, 3, activation="relu", padding="same")]
+        + model.layers[1:2]
+    )
     with pytest.raises(CheckFailed, match="expected 7 layers, found 2"):
         checks.check_layers(wrong, SPEC)
     swapped = [dict(s) for s in SPEC]

@@ -24,10 +24,13 @@ def caches(tmp_path, monkeypatch):
 def fake_mnist_npz(path, n=20):
     rng = np.random.default_rng(0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, x_train=rng.integers(0, 255, (n, 28, 28), dtype=np.uint8),
-             y_train=rng.integers(0, 10, n, dtype=np.uint8),
-             x_test=rng.integers(0, 255, (n, 28, 28), dtype=np.uint8),
-             y_test=rng.integers(0, 10, n, dtype=np.uint8))
+    np.savez(
+        path,
+        x_train=rng.integers(0, 255, (n, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, n, dtype=np.uint8),
+        x_test=rng.integers(0, 255, (n, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, n, dtype=np.uint8),
+    )
 
 
 def test_offline_fallback_is_real_bundled_digits_and_announced(caches, capsys):
@@ -51,7 +54,9 @@ def test_unpacks_like_keras_loaders(caches):
 
 
 def test_quick_profile_never_downloads(caches, monkeypatch):
-    monkeypatch.setattr(datasets, "download", lambda *a, **k: pytest.fail("quick profile downloaded"))
+    monkeypatch.setattr(
+        datasets, "download", lambda *a, **k: pytest.fail("quick profile downloaded")
+    )
     assert not datasets.load_mnist(QUICK, allow_download=True).full
 
 
@@ -61,9 +66,14 @@ def test_full_profile_uses_a_valid_keras_cache(caches, monkeypatch, capsys):
     monkeypatch.setattr(datasets, "MNIST_SHA256", datasets.sha256_of(path))
     import keras
 
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: (
-        (np.load(path)["x_train"], np.load(path)["y_train"]),
-        (np.load(path)["x_test"], np.load(path)["y_test"])))
+    monkeypatch.setattr(
+        keras.datasets.mnist,
+        "load_data",
+        lambda: (
+            (np.load(path)["x_train"], np.load(path)["y_train"]),
+            (np.load(path)["x_test"], np.load(path)["y_test"]),
+        ),
+    )
     data = datasets.load_mnist(FULL, allow_download=False)
     assert data.full and data.x_train.shape == (20, 28, 28)
     assert "full MNIST" in capsys.readouterr().out
@@ -132,8 +142,9 @@ def test_sample_photo_is_a_real_photo():
     assert 0.0 <= grey.min() and grey.max() <= 1.0
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"name": "cat"}, "unknown photo"),
-                                                 ({"size": 0}, "positive")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [({"name": "cat"}, "unknown photo"), ({"size": 0}, "positive")]
+)
 def test_sample_photo_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         datasets.sample_photo(**kwargs)

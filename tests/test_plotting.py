@@ -46,8 +46,12 @@ def test_feature_maps_one_panel_per_filter():
 
 
 def test_history_and_confusion_matrix():
-    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8],
-               "val_accuracy": [0.4, 0.7]}
+    history = {
+        "loss": [1.0, 0.5],
+        "val_loss": [1.1, 0.7],
+        "accuracy": [0.5, 0.8],
+        "val_accuracy": [0.4, 0.7],
+    }
     fig = plotting.plot_history({"a": history, "b": history})
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 4
     cm = plotting.plot_confusion_matrix([[5, 1], [0, 4]], ["cat", "dog"])
@@ -77,10 +81,13 @@ def test_explorer_widget_slider_changes_what_is_shown():
     assert text.value != first and "H[1, 1]" in text.value
 
 
-@pytest.mark.parametrize(("image", "kernel", "message"), [
-    (np.zeros((3, 3, 3)), np.ones((2, 2)), "2-D image"),
-    (np.zeros((2, 2)), np.ones((3, 3)), "larger than image"),
-])
+@pytest.mark.parametrize(
+    ("image", "kernel", "message"),
+    [
+        (np.zeros((3, 3, 3)), np.ones((2, 2)), "2-D image"),
+        (np.zeros((2, 2)), np.ones((3, 3)), "larger than image"),
+    ],
+)
 def test_explorer_rejects_bad_shapes(image, kernel, message):
     with pytest.raises(ValueError, match=message):
         ConvolutionExplorer(image, kernel)

@@ -9,8 +9,10 @@ import pytest
 from helpers import runtime
 
 
-@pytest.mark.parametrize(("value", "expected"), [("full", "full"), ("quick", "quick"),
-                                                 (" QUICK ", "quick"), ("", "full")])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("full", "full"), ("quick", "quick"), (" QUICK ", "quick"), ("", "full")],
+)
 def test_profile_comes_from_course_profile(monkeypatch, value, expected):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.setenv("COURSE_PROFILE", value)
@@ -80,7 +82,8 @@ def test_start_up_writes_nothing_to_stderr():
         "layer = keras.layers.Conv2D(2, 3)\n"
         "print(layer(np.zeros((1, 8, 8, 1), 'float32')).shape)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=300, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
     assert "(1, 6, 6, 2)" in result.stdout
     assert result.stderr == ""
