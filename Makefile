@@ -14,7 +14,8 @@ LAB_FLAGS ?= --ServerApp.root_dir=lessons
 SUBMISSIONS ?= submitted
 OUT ?= grades
 PYTEST_ARGS ?=
-export COURSE_OFFLINE ?= 
+# nbgrader calls `alembic` by name: the venv's tools come first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND ?= Agg
 
 .PHONY: help install lab test lint format release grade bench clean

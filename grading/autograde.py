@@ -60,7 +60,9 @@ def find_submissions(submissions: Path, lessons: set[str]) -> dict[str, list[str
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run one nbgrader command in the temporary course folder."""
-    env = dict(os.environ, COURSE_OFFLINE="1", MPLBACKEND="Agg", COURSE_PROFILE="quick")
+    # nbgrader runs `alembic` by name when it creates a gradebook: put this Python's bin first.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = dict(os.environ, PATH=path, COURSE_OFFLINE="1", MPLBACKEND="Agg", COURSE_PROFILE="quick")
     return subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=course,

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 HIDDEN_BLOCK = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*\n?", re.S | re.M
@@ -24,6 +25,9 @@ class HideHiddenTests(Preprocessor):
     A traceback quotes the lines of the test that failed, hidden ones included, so a
     graded test cell's error keeps only ``ErrorName: message``.
     """
+
+    # nbgrader registers feedback preprocessors without enabling them: on by default.
+    enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
         if cell.cell_type != "code":

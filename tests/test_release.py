@@ -3,13 +3,11 @@
 import json
 import re
 import shutil
-import subprocess
-import sys
 
 import nbformat
 import pytest
 
-from grading import notebooks, synthetic
+from grading import autograde, notebooks, synthetic
 
 LESSONS = synthetic.lessons()
 COURSE = synthetic.COURSE
@@ -22,20 +20,8 @@ def regenerated(tmp_path_factory):
     shutil.copy2(COURSE / "nbgrader_config.py", work)
     shutil.copytree(COURSE / "solutions", work / "solutions")
     for lesson in LESSONS:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "nbgrader",
-                "generate_assignment",
-                lesson,
-                "--force",
-                "--log-level=ERROR",
-            ],
-            cwd=work,
-            check=True,
-            capture_output=True,
-        )
+        result = autograde.nbgrader(work, "generate_assignment", lesson, "--force")
+        assert result.returncode == 0, result.stdout + result.stderr
     return work / "lessons"
 
 
