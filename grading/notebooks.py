@@ -26,20 +26,26 @@ def is_checked(cell: nbformat.NotebookNode) -> bool:
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop volatile content: outputs of unchecked cells, execution counts, run metadata."""
-    for cell in nb.cells:
+    """Drop volatile content: outputs of unchecked cells, run metadata, real execution counts.
+
+    nbval ignores a stored output without an execution count, so a checked cell keeps one:
+    its position among the code cells (1, 2, ...), the same on every run.
+    """
+    for number, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), start=1):
         cell.get("metadata", {}).pop("execution", None)
         cell.get("metadata", {}).pop("collapsed", None)
-        if cell.cell_type != "code":
-            continue
-        cell.execution_count = None
         if is_checked(cell):
+            cell.execution_count = number
             for output in cell.outputs:
                 if "execution_count" in output:
-                    output.execution_count = None
+                    output.execution_count = number
                 output.get("metadata", {}).clear()
         else:
+            cell.execution_count = None
             cell.outputs = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            cell.get("metadata", {}).pop("execution", None)
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {
         "display_name": "Python 3 (ipykernel)",
@@ -57,9 +63,11 @@ def problems(path: Path) -> list[str]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        if is_checked(cell):
+            continue
         if cell.execution_count is not None:
             found.append(f"cell {i} has an execution count")
-        if cell.outputs and not is_checked(cell):
+        if cell.outputs:
             found.append(f"cell {i} stores outputs but is not tagged {CHECKED_TAG}")
     if "widgets" in nb.metadata:
         found.append("notebook metadata stores widget state")
