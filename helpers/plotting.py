@@ -119,8 +119,13 @@ def show_feature_maps(
     cmap: str = "viridis",
     suptitle: str | None = None,
     max_maps: int = 32,
+    symmetric: bool = False,
 ) -> Figure:
-    """One panel per filter for feature maps shaped ``(H, W, F)`` (or ``(1, H, W, F)``), with colorbars."""
+    """One panel per filter for feature maps shaped ``(H, W, F)`` (or ``(1, H, W, F)``), with colorbars.
+
+    ``symmetric=True`` centres each map's colour scale on 0, for signed responses such as
+    edge detectors (use it with a diverging colormap, e.g. ``cmap="RdBu_r"``).
+    """
     array = np.asarray(maps, dtype=float)
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
@@ -131,7 +136,9 @@ def show_feature_maps(
     count = min(array.shape[-1], max_maps)
     fig, axes = _grid(count, ncols, 2.0, extra_width=0.5)
     for f, ax in enumerate(axes):
-        image = ax.imshow(array[:, :, f], cmap=cmap)
+        limit = float(np.abs(array[:, :, f]).max()) or 1.0
+        scale = {"vmin": -limit, "vmax": limit} if symmetric else {}
+        image = ax.imshow(array[:, :, f], cmap=cmap, **scale)
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
         ax.set_xticks([])
         ax.set_yticks([])

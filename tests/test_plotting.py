@@ -41,6 +41,10 @@ def test_kernels_from_a_keras_tensor_one_panel_and_colorbar_each():
 def test_feature_maps_one_panel_per_filter():
     fig = plotting.show_feature_maps(np.zeros((1, 26, 26, 6)))
     assert sum(1 for ax in fig.axes if ax.get_title().startswith("map ")) == 6
+    signed = np.stack([np.full((4, 4), -1.0), np.linspace(-0.5, 2, 16).reshape(4, 4)], axis=-1)
+    fig = plotting.show_feature_maps(signed, symmetric=True, cmap="RdBu_r")
+    limits = [ax.images[0].get_clim() for ax in fig.axes if ax.images]
+    assert limits == [(-1.0, 1.0), (-2.0, 2.0)]
     with pytest.raises(ValueError, match=r"expected \(H, W, F\)"):
         plotting.show_feature_maps(np.zeros((2, 3, 4, 5, 6)))
 
