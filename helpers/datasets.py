@@ -220,11 +220,14 @@ def bundled_digits() -> tuple[np.ndarray, np.ndarray]:
 def _bundled_mnist() -> ImageData:
     """The bundled digits split 4,000 / 1,000, with 100 test digits of each class."""
     images, labels = bundled_digits()
-    order = np.random.default_rng(0).permutation(len(images))
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(images))
     test = np.zeros(len(images), dtype=bool)
     for digit in range(10):
         test[order[labels[order] == digit][:BUNDLED_TEST_PER_CLASS]] = True
-    train_idx, test_idx = order[~test[order]], order[test[order]]
+    # Shuffle again: the first slots of `order` went to the test set class by class, so
+    # without this the start of the training set would hold only a few classes.
+    train_idx, test_idx = rng.permutation(order[~test[order]]), order[test[order]]
     return ImageData(
         images[train_idx],
         labels[train_idx],

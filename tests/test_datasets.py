@@ -42,6 +42,8 @@ def test_offline_fallback_is_real_bundled_digits_and_announced(caches, capsys):
     assert not data.full
     # 100 test digits of each class, and train/test do not overlap
     assert np.bincount(data.y_test).tolist() == [100] * 10
+    # any slice of the training set holds every class (lessons take the first N digits)
+    assert len(set(data.y_train[:100].tolist())) == 10
     train = {arr.tobytes() for arr in data.x_train}
     assert not any(arr.tobytes() in train for arr in data.x_test)
     # real digits: mostly dark background, bright strokes, not noise
