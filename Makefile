@@ -36,8 +36,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Jupyter refuses to run as root (containers, CI) without --allow-root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(LAB_FLAGS)
+	$(BIN)/jupyter lab $(LAB_FLAGS) $(ROOT_FLAG)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
