@@ -60,10 +60,14 @@ def problems(path: Path) -> list[str]:
     """What is not clean about a stored notebook (empty when it is clean)."""
     nb = nbformat.read(path, as_version=4)
     found = []
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         if is_checked(cell):
+            # nbval compares nothing for a checked cell without a stored output and its count.
+            if not cell.outputs or cell.execution_count != code_cells.index(cell) + 1:
+                found.append(f"cell {i} is tagged {CHECKED_TAG} but its output is not stored")
             continue
         if cell.execution_count is not None:
             found.append(f"cell {i} has an execution count")

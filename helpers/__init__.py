@@ -3,10 +3,13 @@
 Modules, one per concern:
 
 * :mod:`helpers.runtime`  – profile (full / quick), seeding, device line, quiet start-up;
-* :mod:`helpers.datasets` – MNIST online or offline, sample photos;
+* :mod:`helpers.datasets` – MNIST and CIFAR-10 online or offline, sample photos;
 * :mod:`helpers.plotting` – image grids, kernels, feature maps, learning curves;
 * :mod:`helpers.checks`   – instant feedback for visible tests;
-* :mod:`helpers.explorer` – the interactive convolution explorer.
+* :mod:`helpers.explorer` – the interactive convolution explorer;
+* :mod:`helpers.pretrained` – ImageNet weights for VGG16 / ResNet50 (cache, folder, download);
+* :mod:`helpers.colab`    – badges and the Colab set-up, from ``[tool.course]`` in pyproject;
+* :mod:`helpers.prefetch` – fill the data and weights caches ahead of time (Binder's build).
 
 Importing the package silences TensorFlow's start-up messages on stderr.
 """

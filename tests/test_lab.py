@@ -1,22 +1,14 @@
 """`make lab` starts JupyterLab on the lessons (checked headless through its REST API)."""
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
+from servers import free_port, stop_group
 
 from grading import synthetic
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url, timeout=5):
@@ -60,17 +52,4 @@ def test_make_lab_serves_the_lessons():
         status, body = get(f"{base}/api/kernelspecs?token={token}")
         assert "python3" in json.loads(body)["kernelspecs"]
     finally:
-        stop(server)
-
-
-def stop(process):
-    """End the server and everything `make` started with it."""
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout=wait)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        stop_group(server)
