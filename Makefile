@@ -13,6 +13,10 @@ LESSONS := $(notdir $(wildcard solutions/[0-9]*))
 LAB_FLAGS ?= --ServerApp.root_dir=lessons
 SUBMISSIONS ?= submitted
 OUT ?= grades
+# make grade ROSTER=roster.csv WORKERS=4 GRADE_ARGS="--timeout 900 --sandbox process"
+ROSTER ?=
+WORKERS ?=
+GRADE_ARGS ?=
 PYTEST_ARGS ?=
 # nbgrader calls `alembic` by name: the venv's tools come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -24,7 +28,8 @@ help:
 	@echo "make lab      set up (first time) and open JupyterLab on the lessons"
 	@echo "make test     set up (first time) and run every test: lint, helpers, notebooks, grading"
 	@echo "make release  regenerate lessons/ (student versions) from solutions/"
-	@echo "make grade SUBMISSIONS=<dir> OUT=<dir>   autograde <dir>/<student>/<lesson>/*.ipynb"
+	@echo "make grade SUBMISSIONS=<dir> OUT=<dir> [ROSTER=<csv>] [WORKERS=<n>] [GRADE_ARGS=...]"
+	@echo "             autograde a class (nbgrader's submitted/ layout or a flat LMS download)"
 	@echo "make bench    time and measure every lesson at both profiles (bench/)"
 
 $(STAMP): pyproject.toml
@@ -60,7 +65,8 @@ release: $(STAMP)
 	done
 
 grade: $(STAMP)
-	$(BIN)/python -m grading.autograde $(SUBMISSIONS) $(OUT)
+	$(BIN)/python -m grading.autograde $(SUBMISSIONS) $(OUT) \
+		$(if $(ROSTER),--roster $(ROSTER)) $(if $(WORKERS),--workers $(WORKERS)) $(GRADE_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_notebooks.py $(BENCH_ARGS)

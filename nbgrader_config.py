@@ -24,10 +24,16 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.cor
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Autograding a TensorFlow course.
-# A quick-profile training cell takes seconds on 2 cores; 180 s leaves room for a slow machine.
+# Autograding a TensorFlow course. `make grade` (grading/autograde.py) runs nbgrader's
+# autograde with this configuration, replacing the Execute step by grading.execute's
+# GuardedExecute (sandboxed kernel, in-kernel guard, notebook time limit, kernel recovery)
+# and adding GradePolicy (see grading/worker.py); plain `nbgrader autograde` uses it as is.
+# Per-cell limit: a quick-profile training cell takes seconds on 2 cores; 180 s leaves room
+# for a slow machine (`--cell-timeout` overrides it; `--timeout` limits the whole notebook).
 c.Execute.timeout = 180
 c.Execute.startup_timeout = 120
+# nbgrader's 4 s wait for a cell's last output fails cells on a busy machine.
+c.Execute.iopub_timeout = 30
 # Put back test cells a student deleted, from the gradebook's copy.
 c.OverwriteCells.add_missing_cells = True
 # nbgrader scores a test cell 0 when anything reaches stderr. These lines are harmless noise

@@ -1,151 +1,485 @@
-"""Autograde a folder of submissions and write grades.csv plus per-student feedback HTML.
+"""Autograde a class: every student's notebook for every lesson, in parallel and sandboxed.
 
-Usage (or ``make grade SUBMISSIONS=<dir> OUT=<dir>``)::
+Usage (or ``make grade SUBMISSIONS=<dir> OUT=<dir> [GRADE_ARGS=...]``)::
 
-    python -m grading.autograde SUBMISSIONS OUT
+    python -m grading.autograde SUBMISSIONS OUT [--roster FILE] [--workers N]
+        [--timeout S] [--cell-timeout S] [--memory MB] [--sandbox auto|namespaces|process|none]
+        [--lessons ID ...] [--layout auto|nbgrader|flat]
 
-``SUBMISSIONS`` is laid out like nbgrader's ``submitted/`` folder::
+``SUBMISSIONS`` is nbgrader's ``submitted/`` layout (``<student>/<lesson>/<notebook>.ipynb``)
+or a flat LMS download (``<student>_<lesson>.ipynb`` files; give a ``--roster``), see
+:mod:`grading.intake`. ``OUT`` receives ``grades.csv`` (one row per student × lesson, with a
+status), ``exercises.csv``, ``feedback/<student>/<lesson>/<lesson>.html``, the graded
+notebooks in ``autograded/``, ``score_distribution.png``, ``summary.txt`` and
+``report.json`` (see :mod:`grading.report`).
 
-    SUBMISSIONS/<student>/<lesson>/<notebook>.ipynb
-
-Grading happens in a temporary copy of the course, so the repository and the submissions
-folder are never written to. Notebooks run at the quick profile (nbgrader sets
-``NBGRADER_EXECUTION``) with the network-dependent loaders switched off.
+How: the lessons are released once into a private master course (its gradebook knows every
+lesson); then each submission is repaired, screened and graded by its own worker process
+(:mod:`grading.worker`) in a course folder of its own, with a copy of that gradebook, its
+kernel in a sandbox (:mod:`grading.sandbox`) under the in-kernel guard (:mod:`grading.guard`),
+at the quick profile. Neither the repository nor the submissions folder is written to.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
+import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grading import intake as intaking
+from grading import pool, report, sandbox
 
 COURSE = Path(__file__).resolve().parent.parent
+WORK_PREFIX = "cnn-grade-"  # the temporary folder of each grading run
+HARD_LIMIT_MARGIN = 180  # seconds a worker may take beyond the notebook's limit
 
 
 class GradingError(RuntimeError):
-    """Raised for a submissions folder that cannot be graded at all."""
+    """Raised for a submissions folder or course that cannot be graded at all."""
 
 
-def find_submissions(submissions: Path, lessons: set[str]) -> dict[str, list[str]]:
-    """Map each lesson to the students who submitted it; reject a folder that is laid out wrongly."""
-    if not submissions.is_dir():
-        raise GradingError(f"{submissions} is not a folder of submissions")
-    found: dict[str, list[str]] = {}
-    unknown: set[str] = set()
-    for student in sorted(
-        p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".")
-    ):
-        for lesson in sorted(
-            p for p in student.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ):
-            if lesson.name not in lessons:
-                unknown.add(lesson.name)
-                continue
-            found.setdefault(lesson.name, []).append(student.name)
-    if not found:
-        raise GradingError(
-            f"no submissions in {submissions}: expected <student>/<lesson>/<notebook>.ipynb "
-            f"with a lesson among {sorted(lessons)}"
-            + (f" (found folders {sorted(unknown)})" if unknown else "")
-        )
-    for name in sorted(unknown):
-        print(f"warning: {name!r} is not a lesson of this course; skipped.", file=sys.stderr)
-    return found
-
-
-def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one nbgrader command in the temporary course folder."""
-    # nbgrader runs `alembic` by name when it creates a gradebook: put this Python's bin first.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = dict(os.environ, PATH=path, COURSE_OFFLINE="1", MPLBACKEND="Agg", COURSE_PROFILE="quick")
-    return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+def course_lessons(course: Path) -> list[str]:
+    """Lessons with a solution notebook ``solutions/<id>/<id>.ipynb``."""
+    return sorted(
+        p.parent.name for p in (course / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name
     )
 
 
-def prepare_course(work: Path) -> None:
-    """Copy what nbgrader needs (config, sources, releases) into ``work``."""
-    shutil.copy2(COURSE / "nbgrader_config.py", work / "nbgrader_config.py")
-    for folder in ("solutions", "lessons"):
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def tool_env() -> dict[str, str]:
+    """This environment with the Python's own tools first on PATH (nbgrader runs ``alembic``),
+    without the course's real gradebook."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.pop("COURSE_GRADEBOOK", None)
+    env.update(COURSE_PROFILE="quick", COURSE_OFFLINE="1", MPLBACKEND="Agg")
+    return env
+
+
+def alembic_head() -> str:
+    """The gradebook schema's version, read in this process (nbgrader runs the ``alembic``
+    command for it, seconds per new gradebook)."""
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    return ScriptDirectory(ALEMBIC_DIR).get_current_head()
+
+
+def release(course: Path, master: Path, lessons: list[str]) -> dict[str, str]:
+    """Generate the student versions and a gradebook that knows every lesson, in ``master``.
+
+    Returns the lessons that could not be released, with the reason."""
+    import logging
+
+    import nbgrader.api
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+    from traitlets.log import get_logger
+
+    master.mkdir(mode=0o700)
+    shutil.copy2(course / "nbgrader_config.py", master / "nbgrader_config.py")
+    for lesson in lessons:
         shutil.copytree(
-            COURSE / folder,
-            work / folder,
-            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+            course / "solutions" / lesson,
+            master / "solutions" / lesson,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.corrupt"),
         )
+    nbgrader.api.get_alembic_version = alembic_head
+    get_logger().setLevel(logging.WARNING)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(master)).load_config()
+    extra = Config()
+    extra.CourseDirectory.root = str(master)
+    extra.CourseDirectory.db_url = f"sqlite:///{master / 'gradebook.db'}"
+    config.merge(extra)
+    failed = {}
+    for lesson in lessons:
+        coursedir = CourseDirectory(config=config)
+        coursedir.assignment_id = lesson
+        app = GenerateAssignment(coursedir=coursedir, config=config)
+        app.force = True
+        app.create_assignment = True
+        try:
+            app.start()
+        except Exception as error:  # a lesson being written may not release yet
+            failed[lesson] = f"{type(error).__name__}: {error}"
+    return failed
 
 
-def grade(submissions: Path, out: Path) -> Path:
-    """Autograde every submission; return the path of the grades CSV."""
-    lessons = {p.name for p in (COURSE / "solutions").iterdir() if p.is_dir()}
-    found = find_submissions(submissions, lessons)
+def warm_caches(work: Path, env: dict[str, str], sources: str) -> dict[str, str]:
+    """Files each kernel's private home starts with, so that no kernel rebuilds them:
+    matplotlib's font list and, for lessons that load MNIST (``sources`` mentions it), the
+    course's parsed digits (the grader's own cache, or built once here)."""
+    files: dict[str, str] = {}
+    try:
+        import matplotlib
+
+        for path in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+            files[f".matplotlib/{path.name}"] = str(path)
+    except Exception:
+        pass
+    if "load_mnist" not in sources and "bundled_digits" not in sources:
+        return files
+    mine = Path(os.environ.get("COURSE_CACHE") or Path.home() / ".cache" / "cnn-course")
+    digits = mine / "mnist_5k.npz"
+    if not digits.is_file():
+        digits = work / "cache" / "mnist_5k.npz"
+        script = "from helpers import datasets; datasets.bundled_digits()"
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env=dict(env, COURSE_CACHE=str(digits.parent)),
+            capture_output=True,
+            check=False,
+            timeout=300,
+        )
+    if digits.is_file():
+        files[".cache/cnn-course/mnist_5k.npz"] = str(digits)
+    return files
+
+
+def max_score(nb: nbformat.NotebookNode) -> float:
+    return float(
+        sum(
+            c.get("metadata", {}).get("nbgrader", {}).get("points", 0)
+            for c in nb.cells
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+        )
+    )
+
+
+def hidden_paths(
+    course: Path, work: Path, submissions: Path, out: Path, extra: list[str]
+) -> list[str]:
+    """Folders a kernel must not see: the course, the work folder, submissions, output,
+    the gradebook's folder and the grader's home."""
+    paths = [course, work, submissions, out]
+    gradebook = os.environ.get("COURSE_GRADEBOOK", "")
+    if gradebook.startswith("sqlite:///"):
+        paths.append(Path(gradebook[len("sqlite:///") :]).parent)
+    home = Path.home()
+    if str(home) not in ("/", ""):
+        paths.append(home)
+    paths += [Path(p) for p in extra]
+    hidden = sorted({str(p.resolve()) for p in paths if p.resolve() != Path("/")})
+    # every grading run's folder, this one's and any other's (the guard reads "*" as a prefix)
+    return [*hidden, str(Path(tempfile.gettempdir()).resolve() / WORK_PREFIX) + "*"]
+
+
+def shared_data() -> dict[str, str]:
+    """Data a kernel may read from the grader's account, by the name it gets in the kernel's
+    home: the Keras caches (data sets, pretrained weights) an instructor pre-seeded."""
+    keras = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    return {
+        f".keras/{sub}": str(keras / sub)
+        for sub in ("datasets", "models")
+        if (keras / sub).is_dir()
+    }
+
+
+def kept_paths() -> list[str]:
+    """What a kernel needs from inside hidden folders (mounted back read-only): this Python,
+    ``helpers``, the shared data and ``COURSE_WEIGHTS_DIR``."""
+    keep = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    spec = importlib.util.find_spec("helpers")
+    if spec and spec.origin:
+        keep.add(str(Path(spec.origin).parent))
+    keep.update(shared_data().values())
+    weights = os.environ.get("COURSE_WEIGHTS_DIR", "")
+    if weights and Path(weights).is_dir():
+        keep.add(str(Path(weights).resolve()))
+    return sorted(keep)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "submissions", type=Path, help="nbgrader submitted/ folder or a flat download"
+    )
+    parser.add_argument("out", type=Path, help="folder for grades.csv, feedback/ and the report")
+    parser.add_argument("--roster", type=Path, help="CSV (student_id column) or one id a line")
+    parser.add_argument(
+        "--workers", type=int, default=cores(), help="parallel notebooks (default: cores)"
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=600, help="seconds per notebook (default 600)"
+    )
+    parser.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=0,
+        help="seconds per cell (default: nbgrader_config.py's)",
+    )
+    parser.add_argument(
+        "--memory", type=int, default=6144, help="memory cap per kernel, MiB (default 6144)"
+    )
+    parser.add_argument(
+        "--sandbox",
+        choices=sandbox.LEVELS,
+        default="auto",
+        help="isolation level (default: strongest available)",
+    )
+    parser.add_argument("--lessons", nargs="*", help="lessons to grade (default: those submitted)")
+    parser.add_argument("--layout", choices=("auto", "nbgrader", "flat"), default="auto")
+    parser.add_argument("--course", type=Path, default=COURSE, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--hide", action="append", default=[], help="another folder kernels must not see"
+    )
+    parser.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    parser.add_argument(
+        "--no-guard", action="store_true", help="run tests without the in-kernel guard (debugging)"
+    )
+    parser.add_argument("--keep-work", action="store_true", help="keep the temporary work folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser.parse_args(argv)
+
+
+def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: dict) -> list[dict]:
+    """One job description per submission that has a notebook to grade."""
+    jobs = []
+    threads = str(max(1, cores() // max(1, args.workers)))
+    kernel_env = {
+        **(
+            {"COURSE_WEIGHTS_DIR": os.environ["COURSE_WEIGHTS_DIR"]}
+            if "COURSE_WEIGHTS_DIR" in os.environ
+            else {}
+        ),
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": "1" if args.workers > 1 else threads,
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+    }
+    for index, submission in enumerate(found):
+        if submission.path is None:
+            continue
+        lesson = submission.lesson
+        name = f"j{index:05d}"
+        job = {
+            "index": index,
+            "student": submission.student,
+            "lesson": lesson,
+            "path": str(submission.path.resolve()),
+            "intake_notes": submission.notes,
+            "intake_info": submission.info,
+            "timestamp": submission.timestamp,
+            "release": ctx["release_paths"][lesson],
+            "releases": ctx["detect_paths"],
+            "trusted": ctx["trusted"][lesson],
+            "max_score": ctx["max_scores"][lesson],
+            "lesson_files": ctx["lesson_files"][lesson],
+            "course_dir": str(ctx["work"] / "courses" / name),
+            "kernel_dir": str(ctx["work"] / "kernels" / secrets.token_hex(12)),
+            "config_file": str(ctx["master"] / "nbgrader_config.py"),
+            "gradebook": str(ctx["gradebook"]),
+            "home_files": ctx["home_files"],
+            "home_links": shared_data(),
+            "timeout": args.timeout,
+            "cell_timeout": args.cell_timeout,
+            "hard_limit": args.timeout + HARD_LIMIT_MARGIN,
+            "memory_mb": args.memory,
+            "sandbox": ctx["level"],
+            "hide": ctx["hide"],
+            "keep": ctx["keep"],
+            "as_nobody": ctx["as_nobody"],
+            "kernel_env": kernel_env,
+            "pgid_file": str(ctx["work"] / "jobs" / f"{name}.pgid"),
+            "result": str(ctx["work"] / "jobs" / f"{name}.json"),
+            "log": str(ctx["logs"] / f"{name}.log"),
+            "job_file": str(ctx["work"] / "jobs" / f"{name}.job.json"),
+            "out": str(args.out.resolve()),
+            "feedback": not args.no_feedback,
+            "guard": not args.no_guard,
+        }
+        Path(job["job_file"]).write_text(json.dumps(job))
+        jobs.append(job)
+    return jobs
+
+
+def not_graded(submission: intaking.Submission, most: float) -> dict[str, Any]:
+    """The result for a submission with nothing to grade (missing, ambiguous)."""
+    return {
+        "student": submission.student,
+        "lesson": submission.lesson,
+        "status": submission.status,
+        "score": None if submission.status == "error" else 0.0,
+        "max_score": most,
+        "exercises": {},
+        "repairs": [],
+        "flags": [],
+        "notes": submission.notes + submission.info,
+        "problem": submission.problem,
+    }
+
+
+def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
+    """Grade everything; return the path of grades.csv and the summary."""
+    started = time.perf_counter()
+    course = args.course.resolve()
+    lessons = course_lessons(course)
+    if not lessons:
+        raise GradingError(f"{course} has no lessons (solutions/<id>/<id>.ipynb)")
+    roster = intaking.read_roster(args.roster) if args.roster else None
+    detect_paths = {
+        lesson: str(course / "solutions" / lesson / f"{lesson}.ipynb") for lesson in lessons
+    }
+    found = intaking.collect(
+        args.submissions.resolve(),
+        lessons,
+        roster,
+        args.layout,
+        {k: nbformat.read(v, as_version=4) for k, v in detect_paths.items()},
+        args.lessons,
+    )
+    graded_lessons = sorted({s.lesson for s in found.submissions})
+    unknown = [lesson for lesson in graded_lessons if lesson not in lessons]
+    if unknown:
+        raise GradingError(f"not lessons of this course: {unknown}; choose from {lessons}")
+    for warning in found.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    level = sandbox.resolve_level(args.sandbox)
+    out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="cnn-grade-") as tmp:
-        work = Path(tmp)
-        prepare_course(work)
-        shutil.copytree(
-            submissions,
-            work / "submitted",
-            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
-        )
-        for lesson, students in sorted(found.items()):
-            steps = [
-                ("generate_assignment", lesson, "--force"),
-                ("autograde", lesson, "--create", "--force"),
-                ("generate_feedback", lesson, "--force"),
-            ]
-            for step in steps:
-                result = nbgrader(work, *step)
-                if result.returncode != 0:
-                    print(result.stdout + result.stderr, file=sys.stderr)
-                    if step[0] != "autograde":  # one bad notebook must not stop the others
-                        raise GradingError(
-                            f"nbgrader {step[0]} {lesson} failed (exit {result.returncode})"
-                        )
-            print(f"{lesson}: graded {len(students)} submission(s)")
-        csv_path = out / "grades.csv"
-        result = nbgrader(work, "export", "--to", str(csv_path.resolve()))
-        if result.returncode != 0:
-            raise GradingError("nbgrader export failed:\n" + result.stdout + result.stderr)
-        if (work / "feedback").exists():
-            shutil.copytree(work / "feedback", out / "feedback", dirs_exist_ok=True)
-    return csv_path
+    env = tool_env()
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+    try:
+        os.chmod(work, 0o711)
+        for sub, mode in (("courses", 0o700), ("kernels", 0o711), ("jobs", 0o700), ("logs", 0o700)):
+            (work / sub).mkdir(mode=mode)
+        master = work / "master"
+        broken = release(course, master, graded_lessons)
+        for lesson, why in broken.items():
+            print(f"warning: lesson {lesson} could not be released: {why}", file=sys.stderr)
+        gradebook = master / "gradebook.db"
+        for submission in found.submissions:
+            if submission.lesson in broken and submission.path is not None:
+                submission.path, submission.status = None, "error"
+                submission.problem = (
+                    f"the lesson could not be released: {broken[submission.lesson]}"
+                )
+        graded_lessons = [lsn for lsn in graded_lessons if lsn not in broken]
+        release_paths = {
+            lsn: str(master / "lessons" / lsn / f"{lsn}.ipynb") for lsn in graded_lessons
+        }
+        releases = {lsn: nbformat.read(p, as_version=4) for lsn, p in release_paths.items()}
+        detect_paths.update(release_paths)
+        ctx = {
+            "work": work,
+            "master": master,
+            "gradebook": gradebook,
+            "logs": work / "logs",
+            "release_paths": release_paths,
+            "detect_paths": detect_paths,
+            "trusted": {
+                lsn: [c.source for c in nb.cells if c.cell_type == "code"]
+                for lsn, nb in releases.items()
+            },
+            "max_scores": {lsn: max_score(nb) for lsn, nb in releases.items()},
+            "lesson_files": {
+                lsn: [str(p) for p in (master / "lessons" / lsn).iterdir() if p.suffix != ".ipynb"]
+                for lsn in graded_lessons
+            },
+            "home_files": warm_caches(
+                work,
+                env,
+                "".join(
+                    (course / "solutions" / lsn / f"{lsn}.ipynb").read_text()
+                    for lsn in graded_lessons
+                ),
+            ),
+            "level": level,
+            "hide": hidden_paths(course, work, args.submissions, out, args.hide),
+            "keep": kept_paths(),
+            "as_nobody": level != "none" and sandbox.nobody_can_run_python(),
+        }
+        jobs = make_jobs(args, found.submissions, ctx)
+        progress = pool.Progress(len(jobs), quiet=args.quiet)
+        if not args.quiet:
+            print(
+                f"Grading {len(jobs)} notebook(s) of {len({s.student for s in found.submissions})} "
+                f"student(s) with {args.workers} worker(s); sandbox: {level}",
+                file=sys.stderr,
+            )
+        graded = {
+            job["index"]: r
+            for job, r in zip(jobs, pool.run(jobs, args.workers, progress, env), strict=True)
+        }
+        results = [
+            graded.get(i) or not_graded(s, ctx["max_scores"].get(s.lesson, 0.0))
+            for i, s in enumerate(found.submissions)
+        ]
+        failed_logs = [job for job in jobs if graded[job["index"]]["status"] == "error"]
+        if failed_logs:
+            (out / "logs").mkdir(exist_ok=True)
+            for job in failed_logs:
+                shutil.copy2(job["log"], out / "logs" / f"{job['student']}--{job['lesson']}.log")
+    finally:
+        if args.keep_work:
+            print(f"work folder kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    run = {
+        "seconds": time.perf_counter() - started,
+        "workers": args.workers,
+        "sandbox": sandbox.describe(level),
+        "layout": found.layout,
+        "timeout": args.timeout,
+        "memory_mb": args.memory,
+        "warnings": found.warnings,
+    }
+    csv_path = report.write_csv(results, out)
+    report.write_report(results, out, run)
+    report.write_notices(results, out)
+    report.plot(results, out / "score_distribution.png")
+    text = report.summary(results, run)
+    (out / "summary.txt").write_text(text + "\n")
+    return csv_path, text
+
+
+def grade(submissions: Path, out: Path, *options: str) -> Path:
+    """Autograde ``submissions`` into ``out``; return the path of grades.csv."""
+    return grade_class(parse_args([str(submissions), str(out), *options]))[0]
 
 
 def summarize(csv_path: Path) -> str:
-    """One line per submission: student, lesson, score / max."""
+    """One line per row of grades.csv: student, lesson, status, score / max."""
     with open(csv_path, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    lines = [
-        f"{r['student_id']:>20}  {r['assignment']:<24} {float(r['score']):6.1f} / "
-        f"{float(r['max_score']):.1f}"
+    return "\n".join(
+        f"{r['student_id']:>20}  {r['assignment']:<24} {r['status']:<9} {r['score'] or '-':>6} / {r['max_score']}"
         for r in rows
-    ]
-    return "\n".join(lines)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "submissions", type=Path, help="folder laid out <student>/<lesson>/<notebook>.ipynb"
-    )
-    parser.add_argument("out", type=Path, help="folder for grades.csv and feedback/")
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     try:
-        csv_path = grade(args.submissions, args.out)
-    except GradingError as error:
+        csv_path, text = grade_class(args)
+    except (GradingError, intaking.IntakeError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(summarize(csv_path))
+    print(text)
     print(f"Grades: {csv_path}\nFeedback: {args.out / 'feedback'}")
     return 0
 

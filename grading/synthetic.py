@@ -17,16 +17,16 @@ COURSE = Path(__file__).resolve().parent.parent
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
-def lessons() -> list[str]:
+def lessons(course: Path = COURSE) -> list[str]:
     """The lesson ids (nbgrader assignment names) that have a solution notebook."""
     return sorted(
-        p.parent.name for p in (COURSE / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name
+        p.parent.name for p in (course / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name
     )
 
 
-def notebook_path(lesson: str, folder: str = "solutions") -> Path:
+def notebook_path(lesson: str, folder: str = "solutions", course: Path = COURSE) -> Path:
     """``solutions/<lesson>/<lesson>.ipynb`` or the same under ``lessons/``."""
-    return COURSE / folder / lesson / f"{lesson}.ipynb"
+    return course / folder / lesson / f"{lesson}.ipynb"
 
 
 def nbgrader_meta(cell: nbformat.NotebookNode) -> dict:
@@ -72,10 +72,15 @@ def without_markers(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
 
 
-def make_submission(lesson: str, answered: Collection[str] | None = None) -> nbformat.NotebookNode:
-    """The student notebook with the answers ``answered`` filled in (``None``: all of them)."""
-    student = nbformat.read(notebook_path(lesson, "lessons"), as_version=4)
-    solution = nbformat.read(notebook_path(lesson), as_version=4)
+def make_submission(
+    lesson: str, answered: Collection[str] | None = None, course: Path = COURSE
+) -> nbformat.NotebookNode:
+    """The student notebook with the answers ``answered`` filled in (``None``: all of them).
+
+    ``course`` is a course folder with ``lessons/`` (the released notebooks) and
+    ``solutions/``; by default this repository."""
+    student = nbformat.read(notebook_path(lesson, "lessons", course), as_version=4)
+    solution = nbformat.read(notebook_path(lesson, "solutions", course), as_version=4)
     solved = {nbgrader_meta(c)["grade_id"]: c.source for c in solution.cells if is_answer(c)}
     for cell in student.cells:
         grade_id = nbgrader_meta(cell).get("grade_id")
@@ -84,10 +89,14 @@ def make_submission(lesson: str, answered: Collection[str] | None = None) -> nbf
     return student
 
 
-def write_class(folder: Path, students: dict[str, dict[str, Collection[str] | None]]) -> None:
+def write_class(
+    folder: Path,
+    students: dict[str, dict[str, Collection[str] | None]],
+    course: Path = COURSE,
+) -> None:
     """Write ``folder/<student>/<lesson>/<lesson>.ipynb`` for each student's answered exercises."""
     for student, per_lesson in students.items():
         for lesson, answered in per_lesson.items():
             target = folder / student / lesson / f"{lesson}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(make_submission(lesson, answered), str(target))
+            nbformat.write(make_submission(lesson, answered, course), str(target))

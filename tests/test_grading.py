@@ -53,13 +53,20 @@ def visible_text(path):
 
 
 def hidden_lines(lesson):
+    """Lines of hidden test code that appear nowhere else in the lesson (the same line in an
+    answer or a visible test is not a secret)."""
     nb = nbformat.read(synthetic.notebook_path(lesson), as_version=4)
+    visible = "\n".join(strip_hidden_tests(cell.source) for cell in nb.cells)
     lines = []
     for cell in nb.cells:
         for block in re.findall(
             r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S
         ):
-            lines += [line.strip() for line in block.splitlines() if len(line.strip()) > 20]
+            lines += [
+                line.strip()
+                for line in block.splitlines()
+                if len(line.strip()) > 20 and line.strip() not in visible
+            ]
     return lines
 
 

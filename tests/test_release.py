@@ -3,6 +3,9 @@
 import json
 import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -11,6 +14,7 @@ from grading import autograde, notebooks, synthetic
 
 LESSONS = synthetic.lessons()
 COURSE = synthetic.COURSE
+NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +23,14 @@ def regenerated(tmp_path_factory):
     work = tmp_path_factory.mktemp("release")
     shutil.copy2(COURSE / "nbgrader_config.py", work)
     shutil.copytree(COURSE / "solutions", work / "solutions")
-    for lesson in LESSONS:
-        result = autograde.nbgrader(work, "generate_assignment", lesson, "--force")
+    for lesson in LESSONS:  # the command `make release` runs
+        result = subprocess.run(
+            [NBGRADER, "generate_assignment", lesson, "--force", "--log-level=WARN"],
+            cwd=work,
+            env=autograde.tool_env(),
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
     return work / "lessons"
 
@@ -97,4 +107,17 @@ def test_notebook_check_reports_unclean_notebooks(tmp_path):
     nbformat.write(nb, str(path))
     assert len(notebooks.problems(path)) == 2
     notebooks.write(notebooks.clean(nbformat.read(path, as_version=4)), path)
+    assert notebooks.problems(path) == []
+
+
+def test_notebook_check_reports_a_checked_cell_without_its_output(tmp_path):
+    cell = nbformat.v4.new_code_cell("print(1)", metadata={"tags": [notebooks.CHECKED_TAG]})
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(path))
+    assert notebooks.problems(path) == [
+        f"cell 0 is tagged {notebooks.CHECKED_TAG} but its output is not stored"
+    ]
+    cell.outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    cell.execution_count = 1
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(path))
     assert notebooks.problems(path) == []
