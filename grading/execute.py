@@ -104,6 +104,9 @@ class GuardedExecute(Execute):
     trusted_sources = List(Unicode(), help="the released lesson's code cells").tag(config=True)
     deny_roots = List(Unicode(), help="folders the kernel may not touch").tag(config=True)
     allow_roots = List(Unicode(), help="exceptions inside deny_roots").tag(config=True)
+    installed_roots = List(
+        Unicode(), help="read-only installed code (this Python, helpers): not the kernel's own"
+    ).tag(config=True)
     events_file = Unicode(help="where to append what the guard reported (JSON lines)").tag(
         config=True
     )
@@ -277,6 +280,7 @@ class GuardedExecute(Execute):
             "trusted": {cell_hash(s): source_digest(s) for s in self.trusted_sources},
             "deny_roots": list(self.deny_roots),
             "allow_roots": list(self.allow_roots),
+            "installed_roots": list(self.installed_roots),
             "protect": PROTECT,
             "strict": STRICT,
         }

@@ -122,6 +122,10 @@ def install(config):  # noqa: C901 (one closure keeps the guard's state out of r
         for p in config["deny_roots"]
     )
     allow_roots = tuple(realpath(p).rstrip(os.sep) + os.sep for p in config["allow_roots"])
+    # this Python and the course's helpers, wherever they live (a clone under /tmp too)
+    installed_roots = tuple(
+        realpath(p).rstrip(os.sep) + os.sep for p in config.get("installed_roots", [])
+    )
     protect = (*config["protect"], "grading_guard")
     strict = tuple(config["strict"])
     busy = set()  # threads inside the guard: their own audit events are not policed
@@ -221,6 +225,8 @@ def install(config):  # noqa: C901 (one closure keeps the guard's state out of r
         """A module file the kernel could have written itself (its folders, /tmp)."""
         places = {os.environ.get("HOME", ""), os.getcwd(), os.environ.get("TMPDIR", ""), "/tmp"}
         full = realpath(origin)
+        if full.startswith(installed_roots):
+            return False
         return any(p and full.startswith(realpath(p) + os.sep) for p in places)
 
     def made_up(name, module):

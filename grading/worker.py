@@ -116,6 +116,7 @@ def nbgrader_config(job: dict, course: Path, kernel_dir: Path) -> Any:
     g.trusted_sources = job["trusted"]
     g.deny_roots = job["hide"]
     g.allow_roots = [str(kernel_dir), *job["keep"]]
+    g.installed_roots = job["keep"]
     g.events_file = str(course / "events.jsonl")
     g.key_owner = 65534 if job["as_nobody"] else -1
     k = c.SandboxKernelManager
