@@ -85,13 +85,18 @@ def course_cache_dir() -> Path:
     return Path(os.environ.get("COURSE_CACHE") or Path.home() / ".cache" / "cnn-course")
 
 
-def sha256_of(path: Path) -> str:
-    """The SHA-256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file under ``algorithm`` (a :mod:`hashlib` name), read in chunks."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 hex digest of a file, read in chunks."""
+    return file_digest(path, "sha256")
 
 
 def set_aside(path: Path, reason: str) -> Path:
@@ -107,10 +112,17 @@ def network_allowed() -> bool:
     return os.environ.get("COURSE_OFFLINE", "").strip().lower() not in {"1", "true", "yes"}
 
 
-def download(url: str, dest: Path, sha256: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> bool:
+def download(
+    url: str,
+    dest: Path,
+    digest: str,
+    timeout: float = DOWNLOAD_TIMEOUT_S,
+    algorithm: str = "sha256",
+) -> bool:
     """Download ``url`` to ``dest`` if it arrives whole within ``timeout`` seconds of silence.
 
-    The file is written next to ``dest`` and renamed into place only once its SHA-256
+    The file is written next to ``dest`` and renamed into place only once its hex
+    ``digest`` under ``algorithm`` (SHA-256 for data; Keras publishes MD5 for weights)
     matches, so an interrupted download never leaves a truncated cache. The transfer runs
     in a daemon thread that is abandoned after ``timeout`` seconds without progress, so a
     dead network (or a stalled DNS look-up) costs at most that long.
@@ -130,7 +142,7 @@ def download(url: str, dest: Path, sha256: str, timeout: float = DOWNLOAD_TIMEOU
                         tmp.write(chunk)
                         progress["t"] = time.monotonic()
                 tmp.close()
-                if sha256_of(part) == sha256:
+                if file_digest(part, algorithm) == digest:
                     os.replace(part, dest)
                     progress["ok"] = True
             except Exception:  # offline, refused, timed out: the caller falls back

@@ -34,16 +34,17 @@ identically on every machine. Whenever the answer is ``None``, one printed line 
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-import threading
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.datasets import keras_cache_dir, network_allowed, set_aside
+from helpers.datasets import (
+    download,
+    file_digest,
+    keras_cache_dir,
+    network_allowed,
+    set_aside,
+)
 from helpers.runtime import Profile, current_profile
 
 DOWNLOAD_TIMEOUT_S = 15.0
@@ -114,49 +115,14 @@ def weights_cache_dir() -> Path:
 
 def md5_of(path: Path) -> str:
     """The MD5 hex digest of a file, read in chunks (the hash Keras uses for weights)."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_digest(path, "md5")
 
 
 def _download(url: str, dest: Path, md5: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> bool:
-    """Download ``url`` to ``dest`` if it arrives whole and matches ``md5``.
-
-    Like :func:`helpers.datasets.download` (which checks SHA-256), but with the MD5 digests
-    ``keras.applications`` publishes. The file is written beside ``dest`` and renamed into
-    place only once verified; the transfer is abandoned after ``timeout`` seconds without
-    progress.
-
-    Returns:
-        True when ``dest`` now holds the verified file.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    progress = {"t": time.monotonic(), "ok": False}
-
-    def fetch() -> None:
-        with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".part") as tmp:
-            part = Path(tmp.name)
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    for chunk in iter(lambda: response.read(1 << 16), b""):
-                        tmp.write(chunk)
-                        progress["t"] = time.monotonic()
-                tmp.close()
-                if md5_of(part) == md5:
-                    os.replace(part, dest)
-                    progress["ok"] = True
-            except Exception:  # offline, refused, timed out: the caller falls back
-                pass
-            finally:
-                part.unlink(missing_ok=True)
-
-    worker = threading.Thread(target=fetch, daemon=True)
-    worker.start()
-    while worker.is_alive() and time.monotonic() - progress["t"] < timeout:
-        worker.join(0.2)
-    return bool(progress["ok"])
+    """:func:`helpers.datasets.download` with the MD5 digests ``keras.applications``
+    publishes: verified before it is renamed into place, abandoned after ``timeout``
+    seconds without progress. True when ``dest`` now holds the verified file."""
+    return download(url, dest, md5, timeout, algorithm="md5")
 
 
 def _from_cache(spec: WeightsFile) -> Path | None:

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -186,11 +187,11 @@ def test_download_verifies_md5(tmp_path, monkeypatch):
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(pretrained.urllib.request, "urlopen", lambda url, timeout: Response(BAD))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Response(BAD))
     dest = tmp_path / "w.h5"
     assert not pretrained._download("http://x/w.h5", dest, hashlib.md5(GOOD).hexdigest(), 2)
     assert not dest.exists()
-    monkeypatch.setattr(pretrained.urllib.request, "urlopen", lambda url, timeout: Response(GOOD))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Response(GOOD))
     assert pretrained._download("http://x/w.h5", dest, hashlib.md5(GOOD).hexdigest(), 2)
     assert dest.read_bytes() == GOOD
 
