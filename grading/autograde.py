@@ -4,7 +4,7 @@ Usage (or ``make grade SUBMISSIONS=<dir> OUT=<dir> [GRADE_ARGS=...]``)::
 
     python -m grading.autograde SUBMISSIONS OUT [--roster FILE] [--workers N]
         [--timeout S] [--cell-timeout S] [--memory MB] [--sandbox auto|namespaces|process|none]
-        [--lessons ID ...] [--layout auto|nbgrader|flat]
+        [--lessons ID ...] [--layout auto|nbgrader|flat] [--run-all] [--cold-kernels]
 
 ``SUBMISSIONS`` is nbgrader's ``submitted/`` layout (``<student>/<lesson>/<notebook>.ipynb``)
 or a flat LMS download (``<student>_<lesson>.ipynb`` files; give a ``--roster``), see
@@ -17,12 +17,14 @@ How: the lessons are released once into a private master course (its gradebook k
 lesson); then each submission is repaired, screened and graded by its own worker process
 (:mod:`grading.worker`) in a course folder of its own, with a copy of that gradebook, its
 kernel in a sandbox (:mod:`grading.sandbox`) under the in-kernel guard (:mod:`grading.guard`),
-at the quick profile. Neither the repository nor the submissions folder is written to.
+at the quick profile, leaving out the demonstration cells no graded cell depends on
+(:mod:`grading.slicing`; ``--run-all`` runs them too). Neither the repository nor the submissions folder is written to.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib.util
 import json
@@ -39,7 +41,7 @@ from typing import Any
 import nbformat
 
 from grading import intake as intaking
-from grading import pool, report, sandbox
+from grading import pool, report, sandbox, slicing, zygote
 
 COURSE = Path(__file__).resolve().parent.parent
 WORK_PREFIX = "cnn-grade-"  # the temporary folder of each grading run
@@ -250,16 +252,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-guard", action="store_true", help="run tests without the in-kernel guard (debugging)"
     )
+    parser.add_argument(
+        "--run-all",
+        action="store_true",
+        help="also run the demonstration cells no graded cell depends on (slower, same grades)",
+    )
+    parser.add_argument(
+        "--cold-kernels",
+        action="store_true",
+        help="start every kernel from scratch instead of forking it warm (grading.zygote)",
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep the temporary work folder")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser.parse_args(argv)
 
 
-def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: dict) -> list[dict]:
-    """One job description per submission that has a notebook to grade."""
-    jobs = []
+def kernel_settings(args: argparse.Namespace) -> dict[str, str]:
+    """Environment every grading kernel gets on top of the sandbox's: its share of the cores."""
     threads = str(max(1, cores() // max(1, args.workers)))
-    kernel_env = {
+    return {
         **(
             {"COURSE_WEIGHTS_DIR": os.environ["COURSE_WEIGHTS_DIR"]}
             if "COURSE_WEIGHTS_DIR" in os.environ
@@ -271,6 +282,11 @@ def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: d
         "OPENBLAS_NUM_THREADS": threads,
         "MKL_NUM_THREADS": threads,
     }
+
+
+def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: dict) -> list[dict]:
+    """One job description per submission that has a notebook to grade."""
+    jobs = []
     for index, submission in enumerate(found):
         if submission.path is None:
             continue
@@ -287,6 +303,8 @@ def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: d
             "release": ctx["release_paths"][lesson],
             "releases": ctx["detect_paths"],
             "trusted": ctx["trusted"][lesson],
+            "demonstrations": ctx["demonstrations"][lesson],
+            "run_all": args.run_all,
             "max_score": ctx["max_scores"][lesson],
             "lesson_files": ctx["lesson_files"][lesson],
             "course_dir": str(ctx["work"] / "courses" / name),
@@ -303,7 +321,8 @@ def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: d
             "hide": ctx["hide"],
             "keep": ctx["keep"],
             "as_nobody": ctx["as_nobody"],
-            "kernel_env": kernel_env,
+            "kernel_env": kernel_settings(args),
+            "zygote": ctx["zygote"],
             "pgid_file": str(ctx["work"] / "jobs" / f"{name}.pgid"),
             "result": str(ctx["work"] / "jobs" / f"{name}.json"),
             "log": str(ctx["logs"] / f"{name}.log"),
@@ -395,6 +414,9 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
                 lsn: [c.source for c in nb.cells if c.cell_type == "code"]
                 for lsn, nb in releases.items()
             },
+            "demonstrations": {
+                lsn: sorted(slicing.demonstration_sources(nb)) for lsn, nb in releases.items()
+            },
             "max_scores": {lsn: max_score(nb) for lsn, nb in releases.items()},
             "lesson_files": {
                 lsn: [str(p) for p in (master / "lessons" / lsn).iterdir() if p.suffix != ".ipynb"]
@@ -413,18 +435,27 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
             "keep": kept_paths(),
             "as_nobody": level != "none" and sandbox.nobody_can_run_python(),
         }
-        jobs = make_jobs(args, found.submissions, ctx)
-        progress = pool.Progress(len(jobs), quiet=args.quiet)
-        if not args.quiet:
-            print(
-                f"Grading {len(jobs)} notebook(s) of {len({s.student for s in found.submissions})} "
-                f"student(s) with {args.workers} worker(s); sandbox: {level}",
-                file=sys.stderr,
-            )
-        graded = {
-            job["index"]: r
-            for job, r in zip(jobs, pool.run(jobs, args.workers, progress, env), strict=True)
-        }
+        warm = zygote.Server(
+            work / "zygote", sandbox.kernel_env(env, work / "zygote", kernel_settings(args))
+        )
+        with contextlib.ExitStack() as stack:
+            cold = level == "none" or args.cold_kernels
+            ctx["zygote"] = "" if cold else stack.enter_context(warm)
+            kernels = "warm (forked from a preloaded server)" if ctx["zygote"] else "cold"
+            if warm.problem:
+                print(f"warning: {warm.problem}; kernels start cold", file=sys.stderr)
+            jobs = make_jobs(args, found.submissions, ctx)
+            progress = pool.Progress(len(jobs), quiet=args.quiet)
+            if not args.quiet:
+                print(
+                    f"Grading {len(jobs)} notebook(s) of {len({s.student for s in found.submissions})} "
+                    f"student(s) with {args.workers} worker(s); sandbox: {level}",
+                    file=sys.stderr,
+                )
+            graded = {
+                job["index"]: r
+                for job, r in zip(jobs, pool.run(jobs, args.workers, progress, env), strict=True)
+            }
         results = [
             graded.get(i) or not_graded(s, ctx["max_scores"].get(s.lesson, 0.0))
             for i, s in enumerate(found.submissions)
@@ -443,6 +474,7 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
         "seconds": time.perf_counter() - started,
         "workers": args.workers,
         "sandbox": sandbox.describe(level),
+        "kernels": kernels,
         "layout": found.layout,
         "timeout": args.timeout,
         "memory_mb": args.memory,

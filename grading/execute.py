@@ -11,6 +11,9 @@
 * survives a kernel that dies (``os._exit``, a crash, the memory cap) or ignores the
   interrupt sent at a cell's time limit: it restarts the kernel, replays the cells before
   (without recording their output again) and carries on, at most ``kernel_restarts`` times;
+* leaves out the lesson's demonstration cells that no graded cell depends on
+  (:mod:`grading.slicing`; ``run_all`` turns this off): figures and small trainings are most
+  of a lesson's running time and none of its score;
 * caps the output a cell may send (``max_output_mb``) so that a print loop cannot exhaust
   the grader's memory.
 
@@ -41,11 +44,18 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Int, List, Unicode
 
 from grading.guard import WRAPPER
+from grading.slicing import unneeded_cells
 
 GUARD_SOURCE = (Path(__file__).with_name("guard.py")).read_text()
 PROTECT = ["builtins", "sys", "math", "cmath", "operator", "functools", "numpy", "helpers"]
 PROTECT += ["keras", "IPython", "ipykernel", "unittest.mock"]
 STRICT = ["builtins", "math", "numpy", "helpers.checks"]
+NOT_RUN_NOTE = NotebookNode(
+    output_type="stream",
+    name="stdout",
+    text="(not run while grading: no graded cell depends on this demonstration; "
+    "run it in your notebook to see its output)\n",
+)
 
 
 def is_test(cell: NotebookNode) -> bool:
@@ -111,6 +121,12 @@ class GuardedExecute(Execute):
         config=True
     )
     key_owner = Int(-1, help="uid that must own the key file (the kernel's user)").tag(config=True)
+    demonstration_sources = List(
+        Unicode(), help="the released lesson's cells without an nbgrader role"
+    ).tag(config=True)
+    run_all = Bool(False, help="run every cell, even those no graded cell depends on").tag(
+        config=True
+    )
 
     # ------------------------------------------------------------------ the run
 
@@ -128,6 +144,10 @@ class GuardedExecute(Execute):
         self._armed = False
         self._restarts = 0
         self._skip: set[int] = set()
+        self._unneeded: dict[int, str] = {}
+        if not self.run_all and self.demonstration_sources:
+            self._unneeded = unneeded_cells(self.nb, self.demonstration_sources)
+            self._event("unneeded", {"cells": sorted(self._unneeded)})
         cell_timeout = self.timeout or 0
         self._deadline = monotonic() + self.notebook_timeout
         self.km = self.create_kernel_manager()
@@ -135,6 +155,9 @@ class GuardedExecute(Execute):
             await self._start_kernel()
             for index, cell in enumerate(self.nb.cells):
                 if cell.cell_type != "code" or not cell.source.strip():
+                    continue
+                if index in self._unneeded:
+                    cell.outputs = [NotebookNode(NOT_RUN_NOTE)]
                     continue
                 if not self._armed and not is_setup(cell):
                     await self._arm()
@@ -238,7 +261,9 @@ class GuardedExecute(Execute):
         try:
             await self._start_kernel()
             for j, cell in enumerate(self.nb.cells[:index]):
-                if cell.cell_type != "code" or not cell.source.strip() or j in self._skip:
+                if cell.cell_type != "code" or not cell.source.strip():
+                    continue
+                if j in self._skip or j in self._unneeded:
                     continue
                 if not self._armed and not is_setup(cell):
                     await self._arm()

@@ -105,7 +105,8 @@ def summary(results: list[dict[str, Any]], run: dict[str, Any]) -> str:
     minutes, seconds = divmod(int(run["seconds"]), 60)
     lines = [
         f"Graded {len(results)} submission(s) ({students} student(s) × {len(lessons)} lesson(s)) "
-        f"in {minutes}:{seconds:02d} with {run['workers']} worker(s); sandbox: {run['sandbox']}",
+        f"in {minutes}:{seconds:02d} with {run['workers']} worker(s); sandbox: {run['sandbox']}; "
+        f"kernels: {run.get('kernels', 'cold')}",
         "  " + " · ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES),
     ]
     sections = (

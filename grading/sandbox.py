@@ -127,6 +127,9 @@ class SandboxKernelManager(AsyncKernelManager):
     env_extra = Dict(help="extra environment variables for the kernel").tag(config=True)
     pgid_file = Unicode(help="where to write the kernel's process group id").tag(config=True)
     as_nobody = Bool(False, help="(when root) run the kernel as nobody").tag(config=True)
+    zygote = Unicode(
+        "", help="socket of a grading.zygote server: fork the kernel warm from there"
+    ).tag(config=True)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         kdir = Path(self.kernel_dir)
@@ -140,6 +143,8 @@ class SandboxKernelManager(AsyncKernelManager):
         if self.level == "none":
             return cmd
         launcher = [sys.executable, "-m", "grading.sandbox", "--level", self.level]
+        if self.zygote:
+            launcher[2:3] = ["grading.zygote", "connect", self.zygote]
         launcher += ["--kernel-dir", self.kernel_dir, "--cwd", str(Path(self.kernel_dir) / "work")]
         launcher += ["--memory-mb", str(self.memory_mb), "--file-size-mb", str(self.file_size_mb)]
         launcher += ["--tmp-size-mb", str(self.tmp_size_mb)]
@@ -411,7 +416,8 @@ def _probe() -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The launcher's options (also what :mod:`grading.zygote` passes on)."""
     parser = argparse.ArgumentParser(description="Start a kernel inside the grading sandbox.")
     parser.add_argument("--probe", action="store_true", help="check that namespaces work")
     parser.add_argument("--level", choices=("namespaces", "process"), default="process")
@@ -424,12 +430,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmp-size-mb", type=int, default=512)
     parser.add_argument("--as-nobody", action="store_true", help="(root only) run as nobody")
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    if args.probe:
-        return _probe()
+    return parser
+
+
+def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """The launcher's options and the kernel command after ``--``."""
+    args = parser().parse_args(argv)
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
-    if not cmd:
-        parser.error("no kernel command after --")
+    if not cmd and not args.probe:
+        parser().error("no kernel command after --")
+    return args, cmd
+
+
+def isolate(args: argparse.Namespace) -> None:
+    """Put this process in the sandbox ``args`` describes (it returns inside it)."""
     if args.as_nobody and os.getuid() == 0:
         _become_nobody()
     if args.level == "namespaces":
@@ -439,6 +453,13 @@ def main(argv: list[str] | None = None) -> int:
     _set_limits(args.memory_mb, args.file_size_mb)
     if args.cwd:
         os.chdir(args.cwd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, cmd = parse(sys.argv[1:] if argv is None else argv)
+    if args.probe:
+        return _probe()
+    isolate(args)
     os.execvp(cmd[0], cmd)
     return 127  # not reached
 

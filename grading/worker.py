@@ -34,6 +34,7 @@ from grading import repair as repairing
 from grading import report
 from grading import screen as screening
 from grading.execute import is_setup, is_test
+from grading.zygote import kernel_peak_kb
 
 STATUS_ORDER = ("error", "invalid", "missing", "timeout", "flagged", "repaired", "graded")
 
@@ -119,6 +120,8 @@ def nbgrader_config(job: dict, course: Path, kernel_dir: Path) -> Any:
     g.installed_roots = job["keep"]
     g.events_file = str(course / "events.jsonl")
     g.key_owner = 65534 if job["as_nobody"] else -1
+    g.demonstration_sources = job.get("demonstrations", [])
+    g.run_all = job.get("run_all", False)
     k = c.SandboxKernelManager
     k.level = job["sandbox"]
     k.kernel_dir = str(kernel_dir)
@@ -128,6 +131,7 @@ def nbgrader_config(job: dict, course: Path, kernel_dir: Path) -> Any:
     k.pgid_file = job["pgid_file"]
     k.as_nobody = job["as_nobody"]
     k.env_extra = job["kernel_env"]
+    k.zygote = job.get("zygote", "")
     config.merge(c)
     return config
 
@@ -241,7 +245,7 @@ def grade(job: dict) -> dict[str, Any]:
     result["repairs"] += repaired.notes
     if repaired.problem:
         result.update(status="invalid", score=0.0, problem=repaired.problem)
-        return finish(result, started)
+        return finish(result, started, job)
     result["flags"] += screening.screen(student_cells(repaired.nb, release), module_names(release))
     course, kernel_dir = prepare_course(job, repaired.nb)
     result["phases"] = {"prepare": round(time.perf_counter() - started, 1)}
@@ -250,7 +254,7 @@ def grade(job: dict) -> dict[str, Any]:
     except Exception as error:  # nbgrader failed for this notebook only
         result.update(status="error", problem=f"nbgrader failed: {type(error).__name__}: {error}")
         traceback.print_exc()
-        return finish(result, started)
+        return finish(result, started, job)
     flags, notes, timed_out = summarize_events(read_events(course / "events.jsonl"))
     result["flags"] += flags
     result["notes"] += notes
@@ -270,13 +274,14 @@ def grade(job: dict) -> dict[str, Any]:
             target = out / folder / student / lesson
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy2(made, target / made.name)
-    return finish(result, started)
+    return finish(result, started, job)
 
 
-def finish(result: dict[str, Any], started: float) -> dict[str, Any]:
+def finish(result: dict[str, Any], started: float, job: dict) -> dict[str, Any]:
     result["seconds"] = round(time.perf_counter() - started, 1)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result["kernel_peak_mb"] = round(children / 1024)
+    warm = kernel_peak_kb(Path(job["kernel_dir"]))  # a kernel forked by grading.zygote
+    result["kernel_peak_mb"] = round(max(children, warm) / 1024)
     result["worker_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return result
 

@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from grading import autograde, synthetic
+from grading.execute import NOT_RUN_NOTE
 from grading.feedback import strip_hidden_tests
 
 LESSONS = synthetic.lessons()
@@ -137,3 +138,19 @@ def test_grade_rejects_a_folder_that_is_not_a_class(tmp_path, capsys):
     assert "expected <student>/<lesson>/<notebook>.ipynb" in err and "homework" in err
     assert autograde.main([str(tmp_path / "missing"), str(tmp_path / "out")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demonstrations_no_test_needs_are_left_out_and_say_so(graded):
+    """Lesson 04's comparison training is not run while grading (its scores above are exact
+    all the same), and the graded notebook tells the student why the cell has no output."""
+    out, _ = graded
+    lesson = "04-deeper-regularized"
+    nb = nbformat.read(out / "autograded" / "ada" / lesson / f"{lesson}.ipynb", as_version=4)
+    compare = next(c for c in nb.cells if "COMPARE_EPOCHS = P.pick(" in c.source)
+    assert [o.get("text", "") for o in compare.outputs] == [NOT_RUN_NOTE.text]
+    answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert answers and all(NOT_RUN_NOTE.text not in str(c.outputs) for c in answers)
+    assert "not run while grading" in visible_text(
+        out / "feedback" / "ada" / lesson / f"{lesson}.html"
+    )

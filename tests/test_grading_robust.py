@@ -240,6 +240,7 @@ def test_outputs_of_the_run(batch):
     assert (out / "score_distribution.png").stat().st_size > 10_000
     report = json.loads((out / "report.json").read_text())
     assert report["run"]["workers"] == 2
+    assert report["run"]["kernels"].startswith("warm"), "kernels fork from grading.zygote"
     with open(out / "exercises.csv", newline="") as handle:
         exercises = list(csv.DictReader(handle))
     solution = [r for r in exercises if r["student_id"] == "s00" and r["assignment"] == "00-tiny"]

@@ -1,0 +1,167 @@
+"""Warm kernels (grading.zygote): forked from a server that has imported the heavy libraries.
+
+The server is started once for the module (as a grading batch does) and kernels are started
+through the sandbox's kernel manager at the ``process`` level. The hostile cases in
+tests/test_grading_robust.py run on warm kernels too, at both sandbox levels.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grading import sandbox, zygote
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("zygote")
+    env = sandbox.kernel_env(dict(os.environ), folder, {"OMP_NUM_THREADS": "1"})
+    with zygote.Server(folder, env) as path:
+        assert path, zygote.Server.__name__ + " did not start: see " + str(folder / "zygote.log")
+        yield path
+
+
+def run_kernel(tmp_path: Path, socket_path: str, *steps):
+    """Start one warm kernel and run ``steps``: each gets (manager, client) and returns a value."""
+
+    async def go():
+        kernel_dir = tmp_path / "kernel"
+        sandbox.prepare_kernel_dir(kernel_dir, [], {})
+        km = sandbox.SandboxKernelManager(
+            level="process", kernel_dir=str(kernel_dir), zygote=socket_path, memory_mb=0
+        )
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            return [await step(km, kc) for step in steps]
+        finally:
+            kc.stop_channels()
+            if await km.is_alive():
+                await km.shutdown_kernel(now=True)
+
+    return asyncio.run(go())
+
+
+def evaluate(expression: str, timeout: float = 60):
+    async def step(_km, kc):
+        reply = await kc.execute_interactive(
+            "", user_expressions={"v": expression}, timeout=timeout
+        )
+        return reply["content"]["user_expressions"]["v"]["data"]["text/plain"]
+
+    return step
+
+
+def test_a_warm_kernel_starts_with_the_libraries_loaded_and_its_own_folders(tmp_path, server):
+    started = time.perf_counter()
+    loaded, folders = run_kernel(
+        tmp_path,
+        server,
+        evaluate(
+            "sorted(m for m in ('keras', 'tensorflow', 'helpers.checks') if m in __import__('sys').modules)"
+        ),
+        evaluate(
+            "(__import__('os').getcwd(), __import__('os').environ['HOME'], __import__('tempfile').gettempdir())"
+        ),
+    )
+    assert loaded == "['helpers.checks', 'keras', 'tensorflow']"
+    kernel = tmp_path / "kernel"
+    assert ast.literal_eval(folders) == tuple(str(kernel / d) for d in ("work", "home", "tmp"))
+    assert time.perf_counter() - started < 30
+
+
+def test_kernels_share_no_state(tmp_path, server):
+    async def define(_km, kc):
+        await kc.execute_interactive("shared = 41", timeout=30)
+
+    run_kernel(tmp_path / "a", server, define)
+    (found,) = run_kernel(tmp_path / "b", server, evaluate("'shared' in globals()"))
+    assert found == "False"
+
+
+def test_an_interrupt_reaches_a_warm_kernel(tmp_path, server):
+    async def interrupt(km, kc):
+        msg_id = kc.execute("import time\ntime.sleep(60)")
+        await asyncio.sleep(2)
+        await km.interrupt_kernel()
+        started = time.perf_counter()
+        while True:
+            reply = await kc.get_shell_msg(timeout=20)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply["content"].get("ename"), time.perf_counter() - started
+
+    ((ename, seconds),) = run_kernel(tmp_path, server, interrupt)
+    assert ename == "KeyboardInterrupt" and seconds < 10
+
+
+def running(pid: int) -> bool:
+    """Is ``pid`` a live process (not gone, not a zombie)?"""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_killing_the_client_kills_the_kernel(tmp_path, server):
+    async def kill_client(km, kc):
+        reply = await kc.execute_interactive(
+            "", user_expressions={"p": "__import__('os').getpid()"}, timeout=30
+        )
+        pid = int(reply["content"]["user_expressions"]["p"]["data"]["text/plain"])
+        client = km.provisioner.process
+        assert pid != client.pid and running(pid), "the kernel is a forked process of its own"
+        os.killpg(os.getpgid(client.pid), signal.SIGKILL)  # what the batch does at a hard limit
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and running(pid):
+            await asyncio.sleep(0.2)
+        return running(pid)
+
+    (alive,) = run_kernel(tmp_path, server, kill_client)
+    assert not alive
+
+
+def test_a_kernel_that_exits_reports_its_code_and_peak_memory(tmp_path, server):
+    async def exit_three(km, kc):
+        kc.execute("import os\nos._exit(3)")
+        client = km.provisioner.process
+        for _ in range(100):
+            if client.poll() is not None:
+                return client.returncode
+            await asyncio.sleep(0.1)
+        return None
+
+    (code,) = run_kernel(tmp_path, server, exit_three)
+    assert code == 3
+    assert zygote.kernel_peak_kb(tmp_path / "kernel") > 50_000  # TensorFlow is in there
+
+
+def test_without_a_server_the_client_starts_the_ordinary_launcher(tmp_path):
+    kernel = tmp_path / "kernel"
+    sandbox.prepare_kernel_dir(kernel, [], {})
+    command = [sys.executable, "-m", "grading.zygote", "connect", str(tmp_path / "none.sock")]
+    command += ["--level", "process", "--kernel-dir", str(kernel), "--cwd", str(kernel / "work")]
+    command += ["--", sys.executable, "-c", "import os; print(os.getcwd())"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(kernel / "work")
+
+
+def test_a_server_that_cannot_start_is_reported_not_fatal(tmp_path):
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path / "nothing")}
+    env["PYTHONNOUSERSITE"] = "1"
+    broken = zygote.Server(tmp_path / "z", {**env, "PYTHONSAFEPATH": "1"}, ready_timeout=20)
+    broken.env = {**env, "PYTHONHOME": str(tmp_path / "no-python-here")}
+    with broken as path:
+        assert path == ""
+    assert "did not start" in broken.problem
