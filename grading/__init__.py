@@ -3,8 +3,9 @@
 Modules, one concern each: :mod:`~grading.autograde` (the command), :mod:`~grading.intake`
 (finding submissions), :mod:`~grading.repair` (fixing notebooks), :mod:`~grading.screen`
 (static checks), :mod:`~grading.worker` (one submission), :mod:`~grading.pool` (parallel
-workers), :mod:`~grading.sandbox` (isolation), :mod:`~grading.execute` and
-:mod:`~grading.guard` (running tests that cannot be subverted), :mod:`~grading.feedback`,
+workers), :mod:`~grading.sandbox` (isolation), :mod:`~grading.zygote` (warm kernels),
+:mod:`~grading.execute` and :mod:`~grading.guard` (running tests that cannot be subverted),
+:mod:`~grading.slicing` (the cells grading can leave out), :mod:`~grading.feedback`,
 :mod:`~grading.report`, :mod:`~grading.synthetic` and :mod:`~grading.notebooks`.
 """
 

@@ -40,6 +40,7 @@ from pathlib import Path
 
 # What a lesson's set-up imports (and what importing them pulls in): the expensive part.
 PRELOAD = (
+    "helpers.runtime",  # first, as in a lesson's set-up: it quiets TensorFlow's start-up logs
     "numpy",
     "tensorflow",
     "keras",
@@ -56,7 +57,6 @@ PRELOAD = (
     "helpers.checks",
     "helpers.datasets",
     "helpers.plotting",
-    "helpers.runtime",
     "helpers.explorer",
     "helpers.pretrained",
 )
@@ -122,17 +122,21 @@ def serve(path: str) -> int:
     from grading import sandbox  # noqa: F401 - the kernel needs it after the path is cleaned
 
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
+    before = dict(os.environ)
     loaded = preload()
+    # Defaults the imports set (helpers.runtime's log levels): TensorFlow read them here, so
+    # every kernel keeps them, as it would have after running the set-up cell itself.
+    defaults = {k: v for k, v in os.environ.items() if before.get(k) != v}
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     os.chmod(path, 0o600)
     server.listen(64)
     server.settimeout(1.0)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped automatically
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: (reap(), sys.exit(0)))
     parent = os.getppid()
     print(f"zygote ready: {len(loaded)} modules preloaded", file=sys.stderr, flush=True)
     while os.getppid() == parent:  # the batch that started this server is still there
+        reap()
         try:
             conn, _ = server.accept()
         except (TimeoutError, InterruptedError):
@@ -141,16 +145,24 @@ def serve(path: str) -> int:
         if os.fork() == 0:
             server.close()
             try:
-                keep(conn)
+                keep(conn, defaults)
             finally:
                 os._exit(0)
         conn.close()
     return 0
 
 
-def keep(conn: socket.socket) -> None:
+def reap() -> None:
+    """Collect finished keepers (so their CPU time counts in this server's, and the batch's)."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def keep(conn: socket.socket, defaults: dict[str, str]) -> None:
     """The keeper: fork the kernel in a new session, report its group, wait, clean up."""
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     request, fds = receive(conn, max_fds=3)
     if request is None or len(fds) != 3:
         return
@@ -158,7 +170,7 @@ def keep(conn: socket.socket) -> None:
     kernel = os.fork()
     if kernel == 0:
         conn.close()
-        become_kernel(request, fds)  # never returns
+        become_kernel(request, fds, defaults)  # never returns
     for fd in fds:
         os.close(fd)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -179,7 +191,7 @@ def keep(conn: socket.socket) -> None:
     os.killpg(0, signal.SIGKILL)  # anything the kernel left running in its group
 
 
-def become_kernel(request: dict, fds: list[int]) -> None:
+def become_kernel(request: dict, fds: list[int], defaults: dict[str, str]) -> None:
     """In the forked kernel: take the client's stdio, environment and sandbox; run ipykernel."""
     from grading import sandbox
 
@@ -188,12 +200,11 @@ def become_kernel(request: dict, fds: list[int]) -> None:
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
         os.environ.clear()
-        os.environ.update(request["env"])
+        os.environ.update({**defaults, **request["env"]})
         forget_cached_paths()
         args, cmd = sandbox.parse(request["launcher"])
         sandbox.isolate(args)

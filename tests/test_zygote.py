@@ -24,7 +24,8 @@ from grading import sandbox, zygote
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("zygote")
-    env = sandbox.kernel_env(dict(os.environ), folder, {"OMP_NUM_THREADS": "1"})
+    base = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env = sandbox.kernel_env(base, folder, {"OMP_NUM_THREADS": "1"})
     with zygote.Server(folder, env) as path:
         assert path, zygote.Server.__name__ + " did not start: see " + str(folder / "zygote.log")
         yield path
@@ -63,21 +64,28 @@ def evaluate(expression: str, timeout: float = 60):
     return step
 
 
-def test_a_warm_kernel_starts_with_the_libraries_loaded_and_its_own_folders(tmp_path, server):
+def test_a_warm_kernel_starts_with_the_libraries_loaded_and_its_own_folders(
+    tmp_path, server, monkeypatch
+):
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # only the server can set it
     started = time.perf_counter()
-    loaded, folders = run_kernel(
+    loaded, folders, log_level = run_kernel(
         tmp_path,
         server,
         evaluate(
-            "sorted(m for m in ('keras', 'tensorflow', 'helpers.checks') if m in __import__('sys').modules)"
+            "sorted(m for m in ('keras', 'tensorflow', 'helpers.checks') "
+            "if m in __import__('sys').modules)"
         ),
         evaluate(
-            "(__import__('os').getcwd(), __import__('os').environ['HOME'], __import__('tempfile').gettempdir())"
+            "(__import__('os').getcwd(), __import__('os').environ['HOME'], "
+            "__import__('tempfile').gettempdir())"
         ),
+        evaluate("__import__('os').environ.get('TF_CPP_MIN_LOG_LEVEL')"),
     )
     assert loaded == "['helpers.checks', 'keras', 'tensorflow']"
     kernel = tmp_path / "kernel"
     assert ast.literal_eval(folders) == tuple(str(kernel / d) for d in ("work", "home", "tmp"))
+    assert log_level == "'3'", "helpers.runtime's defaults, as after the lesson's set-up cell"
     assert time.perf_counter() - started < 30
 
 
