@@ -252,6 +252,14 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
     return {
         "solution": Case(solution_student, {"graded"}, 5),
         "blank": Case(lambda release: single(release), {"graded"}, 0),
+        "answer that reads a demonstration cell's variable": Case(
+            edited(
+                lambda nb: None,
+                {**RIGHT, "ex1-add": "def add(a, b):\n    return np.asarray(a) + b + OFFSET"},
+            ),
+            {"graded"},
+            5,
+        ),
         "infinite loop": Case(with_cells("ex1-add", "while True:\n    pass"), {"graded"}, 5),
         "slow notebook (over a short notebook limit)": Case(
             with_cells("ex1-tests", *["import time\n\ntime.sleep(4)"] * 6), {"graded"}, 5

@@ -2,7 +2,7 @@
 
 ``00-tiny`` has two exercises (``add``: 2 points, ``square``: 3 points) whose visible tests
 use ``helpers.checks`` and whose hidden tests use ``numpy``, ``len`` and ``isinstance``, the
-things a submission might try to patch. ``00-other`` is another lesson (for "the notebook of
+things a submission might try to patch, and one demonstration cell that no test needs. ``00-other`` is another lesson (for "the notebook of
 another lesson"); ``00-keras`` needs Keras (for "a correct Keras answer that warns on
 stderr").
 """
@@ -41,6 +41,7 @@ def solution(body: str, signature: str) -> str:
 TINY = [
     new_markdown_cell("# A tiny lesson\nTwo exercises, for the grader's tests."),
     graded("import numpy as np\n\nfrom helpers import checks", "setup", "setup"),
+    new_code_cell("OFFSET = 0  # a demonstration: no test reads it\nprint('offset:', OFFSET)"),
     new_markdown_cell("## Exercise 1: add two arrays"),
     graded(
         solution(
