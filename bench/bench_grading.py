@@ -14,8 +14,9 @@ are graded twice, in the same run:
   repair, sandbox, guard, feedback, report.
 
 It prints wall seconds, the ratio, seconds per notebook, the peak memory of each run (the
-sum of every process's RSS, sampled), whether both gave the same scores, and extrapolates
-to 100 students × 5 lessons. Results also go to ``bench/results/grading-<time>.json``.
+sum of every process's RSS, sampled: pages that warm kernels share with their server count
+once per kernel, so ours is overstated), whether both gave the same scores, and extrapolates
+to 100 students × 5 lessons (``--students 100 --skip-baseline`` measures it instead). Results also go to ``bench/results/grading-<time>.json``.
 Nothing here is a test: a busy machine changes the numbers, not the verdict.
 """
 

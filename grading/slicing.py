@@ -301,7 +301,8 @@ class CellNames:
             self.binds |= seen.binds
             self.data_binds |= seen.data_binds
             self.aliases.update(seen.aliases)
-            if isinstance(statement, UNCONDITIONAL):
+            bare = isinstance(statement, ast.AnnAssign) and statement.value is None
+            if isinstance(statement, UNCONDITIONAL) and not bare:  # ``x: int`` binds nothing
                 self.always_binds |= seen.binds
         if history - stored:  # ``_`` as a loop variable is fine; reading Out[3] is not
             raise Opaque(f"uses IPython's {sorted(history - stored)[0]}")

@@ -232,11 +232,11 @@ def forget_cached_paths() -> None:
 
 
 def run_ipykernel(cmd: list[str]) -> int:
-    """Run ``python -m ipykernel_launcher -f FILE ...`` in this process."""
-    try:
-        start = cmd.index("ipykernel_launcher") + 1
-    except ValueError as error:
-        raise RuntimeError(f"not an ipykernel command: {cmd}") from error
+    """Run ``python -m ipykernel_launcher -f FILE ...`` in this process (any other kernel
+    command is exec-ed: sandboxed all the same, only not warm)."""
+    if "ipykernel_launcher" not in cmd:
+        os.execvp(cmd[0], cmd)
+    start = cmd.index("ipykernel_launcher") + 1
     sys.argv = [cmd[start - 1], *cmd[start:]]
     if os.getppid() > 1:  # ipykernel read JPY_PARENT_PID when the server imported it
         sys.argv.append(f"--IPKernelApp.parent_handle={os.getppid()}")  # exit with the keeper

@@ -173,3 +173,8 @@ def test_the_real_lessons_leave_out_their_slowest_demonstrations():
         assert any(marker in solution.cells[i].source for i in left_out), (lesson_id, marker)
         for i in left_out:
             assert not solution.cells[i].metadata.get("nbgrader"), "only plain cells"
+
+
+def test_an_annotation_without_a_value_does_not_hide_an_earlier_binding():
+    nb, demos = lesson("X = 1", "X: int", test="assert f(X) == 1")
+    assert skipped(nb, demos) == []  # ``X: int`` binds nothing: X = 1 must run

@@ -68,7 +68,6 @@ def test_a_warm_kernel_starts_with_the_libraries_loaded_and_its_own_folders(
     tmp_path, server, monkeypatch
 ):
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # only the server can set it
-    started = time.perf_counter()
     loaded, folders, log_level = run_kernel(
         tmp_path,
         server,
@@ -86,7 +85,6 @@ def test_a_warm_kernel_starts_with_the_libraries_loaded_and_its_own_folders(
     kernel = tmp_path / "kernel"
     assert ast.literal_eval(folders) == tuple(str(kernel / d) for d in ("work", "home", "tmp"))
     assert log_level == "'3'", "helpers.runtime's defaults, as after the lesson's set-up cell"
-    assert time.perf_counter() - started < 30
 
 
 def test_kernels_share_no_state(tmp_path, server):
@@ -103,14 +101,13 @@ def test_an_interrupt_reaches_a_warm_kernel(tmp_path, server):
         msg_id = kc.execute("import time\ntime.sleep(60)")
         await asyncio.sleep(2)
         await km.interrupt_kernel()
-        started = time.perf_counter()
-        while True:
+        while True:  # without the interrupt, no reply comes for 60 s: get_shell_msg raises
             reply = await kc.get_shell_msg(timeout=20)
             if reply["parent_header"].get("msg_id") == msg_id:
-                return reply["content"].get("ename"), time.perf_counter() - started
+                return reply["content"].get("ename")
 
-    ((ename, seconds),) = run_kernel(tmp_path, server, interrupt)
-    assert ename == "KeyboardInterrupt" and seconds < 10
+    (ename,) = run_kernel(tmp_path, server, interrupt)
+    assert ename == "KeyboardInterrupt"
 
 
 def running(pid: int) -> bool:
@@ -173,3 +170,16 @@ def test_a_server_that_cannot_start_is_reported_not_fatal(tmp_path):
     with broken as path:
         assert path == ""
     assert "did not start" in broken.problem
+
+
+def test_another_kernel_command_runs_in_the_sandbox_through_the_server(tmp_path, server):
+    """Not ipykernel's launcher: the forked process enters the sandbox and execs it."""
+    kernel = tmp_path / "kernel"
+    sandbox.prepare_kernel_dir(kernel, [], {})
+    command = [sys.executable, "-m", "grading.zygote", "connect", server]
+    command += ["--level", "process", "--kernel-dir", str(kernel), "--cwd", str(kernel / "work")]
+    command += ["--", sys.executable, "-c", "import os, sys; print(os.getcwd()); sys.exit(7)"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 7, result.stderr
+    assert result.stdout.strip() == str(kernel / "work")
+    assert zygote.kernel_peak_kb(kernel) > 0, "it went through the server, not the fallback"
