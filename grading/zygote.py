@@ -118,7 +118,7 @@ def preload(modules: tuple[str, ...] = PRELOAD) -> list[str]:
 
 
 def serve(path: str) -> int:
-    """Preload, then fork a keeper for every client until the socket is removed or closed."""
+    """Preload, then fork a keeper for every client, until SIGTERM or the batch is gone."""
     from grading import sandbox  # noqa: F401 - the kernel needs it after the path is cleaned
 
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
