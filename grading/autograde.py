@@ -18,7 +18,9 @@ lesson); then each submission is repaired, screened and graded by its own worker
 (:mod:`grading.worker`) in a course folder of its own, with a copy of that gradebook, its
 kernel in a sandbox (:mod:`grading.sandbox`) under the in-kernel guard (:mod:`grading.guard`),
 at the quick profile, leaving out the demonstration cells no graded cell depends on
-(:mod:`grading.slicing`; ``--run-all`` runs them too). Neither the repository nor the submissions folder is written to.
+(:mod:`grading.slicing`; ``--run-all`` runs them too). Kernels are forked warm from one
+server that has imported the heavy libraries (:mod:`grading.zygote`; ``--cold-kernels``
+starts each from scratch). Neither the repository nor the submissions folder is written to.
 """
 
 from __future__ import annotations
@@ -287,6 +289,7 @@ def kernel_settings(args: argparse.Namespace) -> dict[str, str]:
 def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: dict) -> list[dict]:
     """One job description per submission that has a notebook to grade."""
     jobs = []
+    settings = kernel_settings(args)
     for index, submission in enumerate(found):
         if submission.path is None:
             continue
@@ -321,7 +324,7 @@ def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: d
             "hide": ctx["hide"],
             "keep": ctx["keep"],
             "as_nobody": ctx["as_nobody"],
-            "kernel_env": kernel_settings(args),
+            "kernel_env": settings,
             "zygote": ctx["zygote"],
             "pgid_file": str(ctx["work"] / "jobs" / f"{name}.pgid"),
             "result": str(ctx["work"] / "jobs" / f"{name}.json"),

@@ -45,7 +45,6 @@ HISTORY_PATTERN = re.compile(r"^_i?\d+$")  # _12, _i12: IPython's numbered histo
 # Calls that look a name up by its string: every identifier in the cell's strings counts.
 BY_STRING = frozenset({"globals", "locals", "vars", "eval", "exec", "getattr", "setattr"})
 IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # Statements whose top-level bindings always happen once the statement has run.
 UNCONDITIONAL = (

@@ -37,6 +37,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 # What a lesson's set-up imports (and what importing them pulls in): the expensive part.
 PRELOAD = (
@@ -260,6 +261,7 @@ class Server:
     def __init__(self, folder: Path, env: dict[str, str], ready_timeout: float = 180) -> None:
         self.folder, self.env, self.ready_timeout = folder, env, ready_timeout
         self.process: subprocess.Popen | None = None
+        self.log: BinaryIO | None = None
         self.problem = ""
 
     def __enter__(self) -> str:
@@ -267,15 +269,14 @@ class Server:
 
         prepare_kernel_dir(self.folder, [], {})
         path = str(self.folder / "zygote.sock")
-        log = open(self.folder / "zygote.log", "wb")  # noqa: SIM115 - closed in __exit__
-        self.log = log
+        self.log = open(self.folder / "zygote.log", "wb")  # noqa: SIM115 - closed in __exit__
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grading.zygote", "serve", path],
             cwd=self.folder / "work",
             env=self.env,
             stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
+            stdout=self.log,
+            stderr=self.log,
             start_new_session=True,
         )
         deadline = time.monotonic() + self.ready_timeout
@@ -298,7 +299,8 @@ class Server:
                     os.killpg(self.process.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        self.log.close() if hasattr(self, "log") else None
+        if self.log is not None:
+            self.log.close()
 
 
 # --------------------------------------------------------------------------- client

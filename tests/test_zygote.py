@@ -163,10 +163,8 @@ def test_without_a_server_the_client_starts_the_ordinary_launcher(tmp_path):
 
 
 def test_a_server_that_cannot_start_is_reported_not_fatal(tmp_path):
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path / "nothing")}
-    env["PYTHONNOUSERSITE"] = "1"
-    broken = zygote.Server(tmp_path / "z", {**env, "PYTHONSAFEPATH": "1"}, ready_timeout=20)
-    broken.env = {**env, "PYTHONHOME": str(tmp_path / "no-python-here")}
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONHOME": str(tmp_path / "no-python-here")}
+    broken = zygote.Server(tmp_path / "z", env, ready_timeout=20)  # Python cannot even start
     with broken as path:
         assert path == ""
     assert "did not start" in broken.problem
