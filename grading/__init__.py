@@ -1,12 +1,19 @@
 """Instructor tooling around nbgrader: release the student versions, autograde a class.
 
-Modules, one concern each: :mod:`~grading.autograde` (the command), :mod:`~grading.intake`
-(finding submissions), :mod:`~grading.repair` (fixing notebooks), :mod:`~grading.screen`
-(static checks), :mod:`~grading.worker` (one submission), :mod:`~grading.pool` (parallel
-workers), :mod:`~grading.sandbox` (isolation), :mod:`~grading.zygote` (warm kernels),
-:mod:`~grading.execute` and :mod:`~grading.guard` (running tests that cannot be subverted),
-:mod:`~grading.slicing` (the cells grading can leave out), :mod:`~grading.feedback`,
-:mod:`~grading.report`, :mod:`~grading.synthetic` and :mod:`~grading.notebooks`.
+A submission goes through five stages, one module each:
+
+1. **intake** (:mod:`~grading.intake`): find each student's notebook for each lesson;
+2. **repair** (:mod:`~grading.repair`): rebuild it on the released lesson's skeleton;
+3. **run** (:mod:`~grading.run`): execute it in a sandboxed kernel (:mod:`~grading.sandbox`,
+   forked warm by :mod:`~grading.zygote`), leaving out the demonstrations no grade depends on
+   (:mod:`~grading.slicing`);
+4. **judge** (:mod:`~grading.judge`): run every test cell in the grader's own process, where
+   the student's code is reached only through data (:mod:`~grading.wire`);
+5. **report** (:mod:`~grading.report`, :mod:`~grading.feedback`): grades, feedback, summary.
+
+:mod:`~grading.autograde` is the command, :mod:`~grading.worker` grades one submission and
+:mod:`~grading.pool` runs workers in parallel; :mod:`~grading.synthetic` and
+:mod:`~grading.notebooks` serve the tests and the lesson authors.
 """
 
 import sys

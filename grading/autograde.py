@@ -14,11 +14,12 @@ notebooks in ``autograded/``, ``score_distribution.png``, ``summary.txt`` and
 ``report.json`` (see :mod:`grading.report`).
 
 How: the lessons are released once into a private master course (its gradebook knows every
-lesson); then each submission is repaired, screened and graded by its own worker process
+lesson); then each submission is repaired and graded by its own worker process
 (:mod:`grading.worker`) in a course folder of its own, with a copy of that gradebook, its
-kernel in a sandbox (:mod:`grading.sandbox`) under the in-kernel guard (:mod:`grading.guard`),
-at the quick profile, leaving out the demonstration cells no graded cell depends on
-(:mod:`grading.slicing`; ``--run-all`` runs them too). Kernels are forked warm from one
+kernel in a sandbox (:mod:`grading.sandbox`) and its test cells in the worker itself
+(:mod:`grading.judge`: the kernel only answers with data), at the quick profile, leaving
+out the demonstration cells no graded cell depends on (:mod:`grading.slicing`; ``--run-all``
+runs them too). Kernels are forked warm from one
 server that has imported the heavy libraries (:mod:`grading.zygote`; ``--cold-kernels``
 starts each from scratch). Neither the repository nor the submissions folder is written to.
 """
@@ -44,6 +45,7 @@ import nbformat
 
 from grading import intake as intaking
 from grading import pool, report, sandbox, slicing, zygote
+from grading.run import is_setup
 
 COURSE = Path(__file__).resolve().parent.parent
 WORK_PREFIX = "cnn-grade-"  # the temporary folder of each grading run
@@ -185,7 +187,7 @@ def hidden_paths(
         paths.append(home)
     paths += [Path(p) for p in extra]
     hidden = sorted({str(p.resolve()) for p in paths if p.resolve() != Path("/")})
-    # every grading run's folder, this one's and any other's (the guard reads "*" as a prefix)
+    # every grading run's folder, this one's and any other's ("*" is a prefix)
     return [*hidden, str(Path(tempfile.gettempdir()).resolve() / WORK_PREFIX) + "*"]
 
 
@@ -252,9 +254,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     parser.add_argument(
-        "--no-guard", action="store_true", help="run tests without the in-kernel guard (debugging)"
-    )
-    parser.add_argument(
         "--run-all",
         action="store_true",
         help="also run the demonstration cells no graded cell depends on (slower, same grades)",
@@ -305,7 +304,7 @@ def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: d
             "timestamp": submission.timestamp,
             "release": ctx["release_paths"][lesson],
             "releases": ctx["detect_paths"],
-            "trusted": ctx["trusted"][lesson],
+            "setup": ctx["setup"][lesson],
             "demonstrations": ctx["demonstrations"][lesson],
             "run_all": args.run_all,
             "max_score": ctx["max_scores"][lesson],
@@ -332,7 +331,6 @@ def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: d
             "job_file": str(ctx["work"] / "jobs" / f"{name}.job.json"),
             "out": str(args.out.resolve()),
             "feedback": not args.no_feedback,
-            "guard": not args.no_guard,
         }
         Path(job["job_file"]).write_text(json.dumps(job))
         jobs.append(job)
@@ -413,9 +411,8 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
             "logs": work / "logs",
             "release_paths": release_paths,
             "detect_paths": detect_paths,
-            "trusted": {
-                lsn: [c.source for c in nb.cells if c.cell_type == "code"]
-                for lsn, nb in releases.items()
+            "setup": {
+                lsn: [c.source for c in nb.cells if is_setup(c)] for lsn, nb in releases.items()
             },
             "demonstrations": {
                 lsn: sorted(slicing.demonstration_sources(nb)) for lsn, nb in releases.items()

@@ -166,13 +166,17 @@ def can_fork() -> bool:
 
 
 def preload() -> None:
-    """Import what every worker needs once, before forking (seconds saved per submission)."""
+    """Import what every worker needs once, before forking (seconds saved per submission):
+    nbgrader, and what the judge runs the lessons' set-up cells with (Keras, the helpers)."""
     import nbconvert.exporters.html  # noqa: F401
     import nbgrader.converters  # noqa: F401
 
-    import grading.execute  # noqa: F401
+    import grading.run  # noqa: F401
     import grading.sandbox  # noqa: F401
     import grading.worker  # noqa: F401
+    from grading import zygote
+
+    zygote.preload(zygote.JUDGE_PRELOAD)
 
 
 def start(job: dict[str, Any], env: dict[str, str], fork: bool) -> Any:

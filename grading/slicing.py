@@ -4,7 +4,7 @@ A lesson notebook is mostly teaching: figures, timings, small trainings that sho
 The grade depends only on the test cells, and a test cell depends only on the cells that
 bind what it uses (the student's answers, the set-up, some data and helper cells). Running
 the rest while grading costs most of the time and changes no score, so
-:func:`unneeded_cells` finds it and :class:`grading.execute.GuardedExecute` leaves it out.
+:func:`unneeded_cells` finds it and :class:`grading.run.JudgedExecute` leaves it out.
 
 Only a cell that is exactly a released lesson cell with no nbgrader role (not set-up, answer
 or test) may be left out; whatever the student wrote or changed runs. The slice is taken
@@ -309,12 +309,18 @@ class CellNames:
             self.reads |= strings
 
 
-def unneeded_cells(nb: NotebookNode, demonstrations: Iterable[str]) -> dict[int, str]:
-    """Indices of the code cells grading can leave out, each with why it is not needed.
+def unneeded_cells(
+    nb: NotebookNode, demonstrations: Iterable[str], judged: Iterable[int] = ()
+) -> dict[int, str]:
+    """Indices of the code cells the kernel need not run, each with why.
 
     ``demonstrations`` are the sources of the released lesson's cells without an nbgrader
-    role (:func:`demonstration_sources`). An empty result means: run everything.
+    role (:func:`demonstration_sources`). ``judged`` are the test cells the judge runs
+    (:mod:`grading.judge`): the judge reads what they read from the kernel, so those names
+    are needed, but the kernel itself runs such a cell only when a later cell that runs reads
+    what it binds or changes. An empty result means: run everything in the kernel.
     """
+    judged = set(judged)
     demos = {s.strip() for s in demonstrations}
     cells = [
         (index, cell)
@@ -345,9 +351,10 @@ def unneeded_cells(nb: NotebookNode, demonstrations: Iterable[str]) -> dict[int,
     for index, cell in reversed(cells):
         info = names[index]
         source = cell.source.strip()
-        if source in demos and not nbgrader_role(cell):
+        if source in demos and not nbgrader_role(cell) or index in judged:
             if not (info.binds & needed or info.changes & needed & data):
-                skip[index] = "no graded cell depends on it"
+                skip[index] = "judged" if index in judged else "no graded cell depends on it"
+                needed |= info.reads if index in judged else set()
                 continue
         if source in demos or is_setup(cell):  # lesson code that runs to its end
             needed -= info.always_binds

@@ -3,17 +3,19 @@
 The batch (:mod:`grading.autograde`) starts one worker process per submission, several at a
 time, and kills it if it overruns. A worker
 
-1. repairs the notebook against the released lesson (:mod:`grading.repair`) and screens the
-   student's code (:mod:`grading.screen`);
+1. repairs the notebook against the released lesson (:mod:`grading.repair`);
 2. builds a private course folder (``nbgrader_config.py``, a copy of the gradebook that
    already knows the lesson, the repaired notebook as ``submitted/<student>/<lesson>/``) and a
    private kernel folder;
-3. runs nbgrader's ``autograde`` converter with :class:`grading.execute.GuardedExecute` and
-   the sandboxed kernel manager (:mod:`grading.sandbox`), then ``generate_feedback``;
+3. runs nbgrader's ``autograde`` converter with :class:`grading.run.JudgedExecute` (the
+   notebook in the sandboxed kernel of :mod:`grading.sandbox`, the test cells in this
+   process, :mod:`grading.judge`), then ``generate_feedback``;
 4. reads the scores back from its gradebook copy and writes ``result.json``: status, score,
    per-exercise scores, repairs, findings, seconds, peak memory.
 
-Nothing a student sent other than the notebook itself reaches the kernel.
+Nothing a student sent other than the notebook itself reaches the kernel, and no test code
+does either: this process holds the hidden tests, so it is not dumpable (no ptrace, no
+``/proc/PID/mem`` for a kernel of the same user).
 """
 
 from __future__ import annotations
@@ -32,8 +34,7 @@ import nbformat
 
 from grading import repair as repairing
 from grading import report
-from grading import screen as screening
-from grading.execute import is_setup, is_test
+from grading.run import is_test
 from grading.zygote import kernel_peak_kb
 
 STATUS_ORDER = ("error", "invalid", "missing", "timeout", "flagged", "repaired", "graded")
@@ -53,34 +54,6 @@ def exercises(release: nbformat.NotebookNode) -> dict[str, list[str]]:
     return found
 
 
-def module_names(release: nbformat.NotebookNode) -> set[str]:
-    """Names the set-up cells bind to modules (``np``, ``keras``...), plus the usual ones."""
-    names = {"sys", "os", "math", "builtins", "numpy", "np", "keras", "tf", "helpers", "checks"}
-    for cell in release.cells:
-        if is_setup(cell):
-            tree = screening.parse(cell.source)
-            for node in getattr(tree, "body", []):
-                if hasattr(node, "names") and node.__class__.__name__ in ("Import", "ImportFrom"):
-                    names |= {a.asname or a.name.split(".")[0] for a in node.names}
-    return names
-
-
-def student_cells(
-    nb: nbformat.NotebookNode, release: nbformat.NotebookNode
-) -> list[tuple[str, str]]:
-    """(label, source) of the code cells the student wrote (not the lesson's own)."""
-    released = {c.source.strip() for c in release.cells if c.cell_type == "code"}
-    found = []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or cell.source.strip() in released:
-            continue
-        if repairing.kind(cell) in ("test", "locked"):
-            continue
-        label = repairing.meta(cell).get("grade_id") or f"cell {i + 1}"
-        found.append((label, cell.source))
-    return found
-
-
 def read_events(path: Path) -> list[dict]:
     if not path.exists():
         return []
@@ -97,29 +70,24 @@ def nbgrader_config(job: dict, course: Path, kernel_dir: Path) -> Any:
     c.CourseDirectory.root = str(course)
     c.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
     c.Autograde.autograde_preprocessors = [
-        "grading.execute.GuardedExecute",
+        "grading.run.JudgedExecute",
         "nbgrader.preprocessors.IgnorePattern",
         "nbconvert.preprocessors.ClearMetadataPreprocessor",
         "nbgrader.preprocessors.LimitOutput",
-        "grading.execute.GradePolicy",
+        "grading.run.GradePolicy",
         "nbgrader.preprocessors.SaveAutoGrades",
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
-    g = c.GuardedExecute
+    g = c.JudgedExecute
     g.kernel_manager_class = "grading.sandbox.SandboxKernelManager"
     if job.get("cell_timeout"):
         g.timeout = job["cell_timeout"]
     g.notebook_timeout = job["timeout"]
     g.iopub_timeout = 30  # nbgrader's 4 s fails cells on a busy machine
-    g.guard = job.get("guard", True)
-    g.guard_dir = str(kernel_dir / "home")
-    g.trusted_sources = job["trusted"]
-    g.deny_roots = job["hide"]
-    g.allow_roots = [str(kernel_dir), *job["keep"]]
-    g.installed_roots = job["keep"]
+    g.setup_sources = job["setup"]
+    g.wire_dir = str(kernel_dir / "wire")
     g.events_file = str(course / "events.jsonl")
-    g.key_owner = 65534 if job["as_nobody"] else -1
     g.demonstration_sources = job.get("demonstrations", [])
     g.run_all = job.get("run_all", False)
     k = c.SandboxKernelManager
@@ -209,22 +177,12 @@ def scores(job: dict, release: nbformat.NotebookNode) -> dict[str, Any]:
     return {"score": total, "max_score": most, "exercises": per_exercise}
 
 
-def summarize_events(events: list[dict]) -> tuple[list[str], list[str], bool]:
-    """(flags, notes, timed_out) from what the execute step reported."""
-    flags, notes, timed_out = [], [], False
+def summarize_events(events: list[dict]) -> tuple[list[str], bool]:
+    """(notes, timed_out) from what the execute step reported."""
+    notes, timed_out = [], False
     for event in events:
         kind, data = event["kind"], event["data"]
-        if kind == "restored":
-            flags.append(
-                f"before {data['grade_id']}, the grader had to restore: {', '.join(data['changes'][:6])}"
-            )
-        elif kind == "blocked":
-            flags.append(f"refused while grading: {', '.join(sorted(set(data['what']))[:6])}")
-        elif kind == "report" and data and data.get("blocked"):
-            flags.append(f"refused while grading: {', '.join(sorted(set(data['blocked']))[:6])}")
-        elif kind == "integrity":
-            flags.append(f"{data.get('grade_id', 'notebook')}: {data['what']}")
-        elif kind == "restart":
+        if kind == "restart":
             notes.append(f"cell {data['cell'] + 1}: {data['why']}; the kernel was restarted")
         elif kind == "gave_up":
             notes.append(
@@ -232,7 +190,7 @@ def summarize_events(events: list[dict]) -> tuple[list[str], list[str], bool]:
             )
         elif kind == "not_run":
             timed_out = timed_out or "time limit" in data["reason"]
-    return flags, notes, timed_out
+    return notes, timed_out
 
 
 def grade(job: dict) -> dict[str, Any]:
@@ -246,7 +204,6 @@ def grade(job: dict) -> dict[str, Any]:
     if repaired.problem:
         result.update(status="invalid", score=0.0, problem=repaired.problem)
         return finish(result, started, job)
-    result["flags"] += screening.screen(student_cells(repaired.nb, release), module_names(release))
     course, kernel_dir = prepare_course(job, repaired.nb)
     result["phases"] = {"prepare": round(time.perf_counter() - started, 1)}
     try:
@@ -255,8 +212,7 @@ def grade(job: dict) -> dict[str, Any]:
         result.update(status="error", problem=f"nbgrader failed: {type(error).__name__}: {error}")
         traceback.print_exc()
         return finish(result, started, job)
-    flags, notes, timed_out = summarize_events(read_events(course / "events.jsonl"))
-    result["flags"] += flags
+    notes, timed_out = summarize_events(read_events(course / "events.jsonl"))
     result["notes"] += notes
     result.update(scores(job, release))
     if timed_out:
@@ -286,7 +242,17 @@ def finish(result: dict[str, Any], started: float, job: dict) -> dict[str, Any]:
     return result
 
 
+def not_dumpable() -> None:
+    """Keep a kernel of the same user from attaching to this process or reading its memory
+    (it holds the hidden tests): Linux's PR_SET_DUMPABLE, off."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+
+
 def main(argv: list[str] | None = None) -> int:
+    not_dumpable()
     argv = sys.argv[1:] if argv is None else argv
     job_file = Path(argv[0])
     job = json.loads(job_file.read_text())

@@ -61,6 +61,10 @@ PRELOAD = (
     "helpers.explorer",
     "helpers.pretrained",
 )
+# What the judge (in each grading worker) imports to run a lesson's set-up and tests.
+JUDGE_PRELOAD = tuple(
+    m for m in PRELOAD if not m.startswith(("IPython", "ipykernel", "ipywidgets"))
+)
 MAX_MESSAGE = 1 << 20
 PEAK_FILE = "kernel-peak-kb"
 

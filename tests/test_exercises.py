@@ -2,8 +2,11 @@
 
 One kernel per lesson runs the whole solution notebook, then, for each exercise, puts a
 wrong answer (from ``tests/wrong_answers/<lesson>.py``) or the blank student stub in place
-of the answer cell, runs that exercise's test cells and requires a failure, and finally
-restores the solution and requires the tests to pass again with nothing on stderr.
+of the answer cell and runs that exercise's test cells twice: in the kernel, as a student's
+notebook and plain ``nbgrader autograde`` run them, and in the judge, as ``make grade`` runs
+them (:mod:`grading.judge`: in this process, the kernel reached only through data). Both must
+fail. Finally it restores the solution and requires the tests to pass again both ways, with
+nothing on stderr.
 """
 
 import importlib.util
@@ -14,6 +17,8 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from grading import synthetic
+from grading.judge import Judge, setup_namespace
+from grading.run import is_setup
 
 LESSONS = synthetic.lessons()
 WRONG = Path(__file__).parent / "wrong_answers"
@@ -46,7 +51,21 @@ class Kernel:
         ok = reply["content"]["status"] == "ok"
         return ok, "\n".join(errors), "".join(stderr)
 
+    def judge(self, setup, wire_dir):
+        """A judge that runs test cells in this process against this kernel."""
+        wire_dir.mkdir(exist_ok=True)
+        connection = self.manager.get_connection_info(session=False)
+        self.judged = Judge(connection, wire_dir, setup, alive=self.manager.is_alive)
+        return self.judged
+
+    def judge_run(self, test):
+        """(ok, error text) of a test cell run by the judge."""
+        _, error = self.judged.run(test, 600)
+        return error is None, "" if error is None else f"{type(error).__name__}: {error}"
+
     def close(self):
+        if getattr(self, "judged", None) is not None:
+            self.judged.close()
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
 
@@ -59,15 +78,17 @@ def kernels():
         kernel.close()
 
 
-def solved_kernel(kernels, lesson):
-    """A kernel that has run the whole solution notebook of ``lesson``."""
+def solved_kernel(kernels, lesson, wire_dir):
+    """A kernel that has run the whole solution notebook of ``lesson``, with its judge."""
     if lesson not in kernels:
         path = synthetic.notebook_path(lesson)
         kernel = Kernel(path.parent)
-        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        cells = nbformat.read(path, as_version=4).cells
+        for i, cell in enumerate(cells):
             if cell.cell_type == "code":
                 ok, error, _ = kernel.run(cell.source)
                 assert ok, f"{lesson} solution cell {i} failed: {error}"
+        kernel.judge(setup_namespace([c.source for c in cells if is_setup(c)]), wire_dir)
         kernels[lesson] = kernel
     return kernels[lesson]
 
@@ -81,7 +102,7 @@ def cases():
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("lesson", "answer"), list(cases()))
-def test_exercise_rejects_blank_and_wrong_answers(kernels, lesson, answer):
+def test_exercise_rejects_blank_and_wrong_answers(kernels, lesson, answer, tmp_path_factory):
     solution = nbformat.read(synthetic.notebook_path(lesson), as_version=4)
     student = nbformat.read(synthetic.notebook_path(lesson, "lessons"), as_version=4)
     tests = [cell.source for cell in synthetic.exercises(solution)[answer]]
@@ -94,11 +115,13 @@ def test_exercise_rejects_blank_and_wrong_answers(kernels, lesson, answer):
     wrong = wrong_answers(lesson).get(answer, [])
     assert len(wrong) >= 2, f"{lesson}: list at least two plausible wrong answers for {answer}"
 
-    kernel = solved_kernel(kernels, lesson)
+    kernel = solved_kernel(kernels, lesson, tmp_path_factory.mktemp(f"wire-{lesson}"))
     for description, code in [("the blank student stub", blank), *wrong]:
         kernel.run(code)  # a wrong answer may itself raise: that is allowed
         failures = [not kernel.run(test)[0] for test in tests]
         assert any(failures), f"{lesson}:{answer}: the tests accept a wrong answer ({description})"
+        judged = [not kernel.judge_run(test)[0] for test in tests]
+        assert any(judged), f"{lesson}:{answer}: the judge accepts a wrong answer ({description})"
         kernel.run(right)
         for test in tests:
             ok, error, stderr = kernel.run(test)
@@ -106,3 +129,5 @@ def test_exercise_rejects_blank_and_wrong_answers(kernels, lesson, answer):
             assert not stderr, (
                 f"{lesson}:{answer}: a test cell writes to stderr (nbgrader scores 0): {stderr}"
             )
+            ok, error = kernel.judge_run(test)
+            assert ok, f"{lesson}:{answer}: the judge fails the restored solution: {error}"

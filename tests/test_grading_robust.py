@@ -3,8 +3,7 @@
 One batch grades every case of :mod:`hostile.cases` (a tiny lesson, so that it takes about a
 minute, not an hour) with two workers and short limits; each test then checks one case:
 graded or reported as it must be, no other submission harmed, the batch finished. Smaller
-tests cover the intake layouts, the repair, the screen and the guard's protocol without
-running kernels.
+tests cover the intake layouts and the repair without running kernels.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import pytest
 from hostile import cases as hostile
 from hostile.course import make_course
 
-from grading import autograde, intake, repair, screen, synthetic
+from grading import autograde, intake, repair, synthetic
 from grading.feedback import hidden_lines
 
 COURSE_TIMEOUT = 90  # seconds per notebook in the batch (the Keras lesson needs the most)
@@ -114,15 +113,18 @@ def batch(course, tmp_path_factory):
     return grade_cases(course, tmp_path_factory.mktemp("batch"), None)
 
 
-# The cases the process level (the fallback without user namespaces) must also get right:
-# there, only the in-kernel guard keeps files, the network and programs out of reach.
+# The cases the process level (the fallback without user namespaces) must also get right.
+# There the kernel runs as nobody when grading as root, and the tests run in the judge as
+# everywhere; the process level has no network isolation (README), so no network case here.
 PROCESS_CASES = [
     "solution",
     "code that writes to the gradebook",
     "code that reads another student's submission",
-    "code that opens a network connection",
     "redefines numpy.allclose",
     "slow notebook (over a short notebook limit)",
+    "walks the call stack from the answer to the test",
+    "records every code the kernel runs, then crashes it to replay the tests",
+    "zeroes the test's inputs in place",
 ]
 PROCESS_TIMEOUT = 22  # seconds per notebook in the process-level batch: the slow case overruns
 
@@ -246,7 +248,7 @@ def test_outputs_of_the_run(batch):
     solution = [r for r in exercises if r["student_id"] == "s00" and r["assignment"] == "00-tiny"]
     assert {r["exercise"]: float(r["score"]) for r in solution} == {"ex1-add": 2, "ex2-square": 3}
     summary = (out / "summary.txt").read_text()
-    assert "Flagged for review" in summary and "Not graded or not finished" in summary
+    assert "Not graded or not finished" in summary
     flood = next(s for s, n in students.items() if n == "300,000 printed lines")
     nb = nbformat.read(out / "autograded" / flood / "00-tiny" / "00-tiny.ipynb", as_version=4)
     longest = max(
@@ -327,25 +329,6 @@ def test_repair_restores_the_lesson_skeleton(tmp_path, course):
     assert fixed.nb.cells[ids.index("ex1-add")].source == hostile.RIGHT["ex1-add"]
     assert any("re-inserted the deleted test cell ex2-tests" in n for n in fixed.notes)
     nbformat.validate(fixed.nb)
-
-
-def test_screen_flags_what_attacks_need():
-    found = screen.screen_cell(
-        "import numpy as np\nnp.allclose = None\nimport ctypes\nget_ipython()\nsys._getframe()\n"
-        "def f(x):\n    return x.__globals__\nkeras.layers.Dense.call = f",
-        {"np", "keras", "sys"},
-    )
-    text = " ".join(found)
-    for expected in (
-        "np.allclose",
-        "ctypes",
-        "get_ipython",
-        "frames",
-        "globals",
-        "keras.layers.Dense.call",
-    ):
-        assert expected in text
-    assert screen.screen_cell("def add(a, b):\n    return np.asarray(a) + b", {"np"}) == []
 
 
 def test_synthetic_submissions_work_for_any_course(course):

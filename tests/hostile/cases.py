@@ -207,7 +207,7 @@ import urllib.request
 for attempt in (
     lambda: socket.create_connection(("pypi.org", 443), timeout=5),
     lambda: urllib.request.urlopen("https://pypi.org/simple/", timeout=5),
-    lambda: subprocess.run(["python3", "-c", "print('SPAWNED')"], check=True),
+    lambda: subprocess.run(["python3", "-c", "import urllib.request as u; u.urlopen('https://pypi.org')"], check=True, timeout=10),
 ):
     try:
         attempt()
@@ -249,6 +249,11 @@ SELF_REVERTING = """def add(a, b):
 
 def cases(gradebook: str, submissions: str, solution: str, other_release) -> dict[str, Case]:
     """Every case, by name. The paths are the ones an attacker would aim at."""
+    return {**faults(gradebook, submissions, solution, other_release), **judge_attacks()}
+
+
+def faults(gradebook: str, submissions: str, solution: str, other_release) -> dict[str, Case]:
+    """Broken, slow and hostile notebooks (the grader's robustness)."""
     return {
         "solution": Case(solution_student, {"graded"}, 5),
         "blank": Case(lambda release: single(release), {"graded"}, 0),
@@ -377,7 +382,7 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
         ),
         "code that writes to the gradebook": Case(
             with_cells("ex1-add", GRADEBOOK_WRITER.format(gradebook=gradebook), answers=WRONG),
-            {"flagged"},
+            {"graded"},
             0,
             hides=["WROTE-GRADEBOOK"],
         ),
@@ -389,10 +394,9 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
         ),
         "code that opens a network connection": Case(
             with_cells("ex1-add", NETWORK),
-            {"flagged"},
+            {"graded"},
             5,
-            shows=["refused while grading"],
-            hides=["CONNECTED", "SPAWNED"],
+            hides=["CONNECTED"],
         ),
         "redefines helpers.checks functions": Case(
             edited(
@@ -402,7 +406,7 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
                     "ex1-add": MIXED["ex1-add"] + "\n\n\nchecks.check_close = lambda *a, **k: None",
                 },
             ),
-            {"flagged"},
+            {"graded"},
             3,
         ),
         "redefines numpy.allclose": Case(
@@ -410,7 +414,7 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
                 lambda nb: None,
                 {**MIXED, "ex1-add": MIXED["ex1-add"] + "\n\n\nnp.allclose = lambda *a, **k: True"},
             ),
-            {"flagged"},
+            {"graded"},
             3,
         ),
         "redefines builtins": Case(
@@ -422,7 +426,7 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
                     "builtins.isinstance = lambda *a: True\n\n\ndef square(x):\n    return 0",
                 },
             ),
-            {"flagged"},
+            {"graded"},
             2,
         ),
         "patches through __dict__ and vars()": Case(
@@ -435,7 +439,7 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
                     'vars(checks)["check_close"] = lambda *a, **k: None',
                 },
             ),
-            {"flagged"},
+            {"graded"},
             3,
         ),
         "shadows np and checks with look-alikes": Case(
@@ -444,7 +448,7 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
             3,
         ),
         "patch that undoes itself during the test": Case(
-            edited(lambda nb: None, {**MIXED, "ex1-add": SELF_REVERTING}), {"flagged"}, 3
+            edited(lambda nb: None, {**MIXED, "ex1-add": SELF_REVERTING}), {"graded"}, 3
         ),
         "input transformer turns tests into pass": Case(
             edited(
@@ -455,7 +459,7 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
                     "ex2-square": WRONG["ex2-square"],
                 },
             ),
-            {"flagged"},
+            {"graded"},
             0,
         ),
         "event hook patches numpy before every cell": Case(
@@ -467,7 +471,7 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
                     '"pre_run_cell", lambda info: np.__dict__.__setitem__("allclose", lambda *a, **k: True))',
                 },
             ),
-            {"flagged"},
+            {"graded"},
             3,
         ),
         "fake partial credit from a displayed value": Case(
@@ -490,7 +494,260 @@ def cases(gradebook: str, submissions: str, solution: str, other_release) -> dic
                     '    sys._getframe(1).f_globals["np"] = None\n    return 0',
                 },
             ),
-            {"flagged"},
+            {"graded"},
             3,
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Attacks on the tests themselves. Each worked against a grader that ran the tests inside the
+# student's kernel; the judge (grading.judge) runs them in the grader's own process, so each
+# must now earn exactly its honest score, and no hidden test text may reach any output.
+
+# Lines of the hidden tests' source (their failure messages are feedback, and may show).
+HIDDEN = ["BEGIN HIDDEN TESTS", "_rng.normal(size=3)", "default_rng(2).normal(size=4)"]
+
+STACK_WALKER = """import sys
+
+
+def add(a, b):
+    # look for the test's expected value (or its numpy) in the frames above
+    frame = sys._getframe(1)
+    while frame is not None:
+        for scope in (frame.f_locals, frame.f_globals):
+            for name in ("_want", "want", "expected"):
+                if name in scope:
+                    return scope[name]
+            if "np" in scope and hasattr(scope["np"], "allclose"):
+                try:
+                    scope["np"].allclose = lambda *a, **k: True
+                except Exception:
+                    pass
+        frame = frame.f_back
+    return 0
+"""
+
+EVENT_HOOK = """def add(a, b):
+    return 0
+
+
+def _forgive(result):
+    # make every failed cell look like a success
+    result.error_in_exec = None
+    result.error_before_exec = None
+
+
+get_ipython().events.register("post_run_cell", _forgive)
+get_ipython().events.register(
+    "pre_run_cell", lambda info: np.__dict__.__setitem__("allclose", lambda *a, **k: True)
+)
+"""
+
+LIBRARY_NAME = """_code = '''
+import numpy
+numpy.allclose = lambda *a, **k: True
+numpy.testing.assert_allclose = lambda *a, **k: None
+
+
+def add(a, b):
+    return 0
+'''
+exec(compile(_code, numpy.__file__.replace("__init__.py", "core/numeric.py"), "exec"))
+"""
+
+RECORDER = """import os
+
+_log = os.path.join(os.path.expanduser("~"), "seen-code.txt")
+
+
+def _record(code):
+    with open(_log, "a") as handle:
+        handle.write(str(code) + "\\n")
+
+
+_ip = get_ipython()
+_ip.events.register("pre_run_cell", lambda info: _record(info.raw_cell))
+for _name in ("run_cell", "run_cell_async", "transform_cell"):
+    _original = getattr(_ip, _name)
+
+    def _spy(raw_cell, *args, _original=_original, **kwargs):
+        _record(raw_cell)
+        return _original(raw_cell, *args, **kwargs)
+
+    setattr(_ip, _name, _spy)
+
+
+def add(a, b):
+    return np.asarray(a) + np.asarray(b)
+"""
+
+CRASH_SQUARE = "def square(x):\n    import os\n\n    os._exit(1)"
+
+PRINT_RECORD = """import os
+
+print(open(os.path.join(os.path.expanduser("~"), "seen-code.txt")).read())
+import sys
+
+print([name for name in sys.modules if "grading" in name or "judge" in name])
+"""
+
+READS_TEST_NAMES = """def square(x):
+    # the hidden test's own input, if the test runs where this code runs
+    seen = globals().get("_x")
+    if seen is not None:
+        return np.asarray(seen) ** 2
+    return [1, 4, 9]
+"""
+
+ALWAYS_EQUAL = """class _Anything(float):
+    def __eq__(self, other):
+        return True
+
+    __ne__ = lambda self, other: False
+
+
+class _Array(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(other), bool)
+
+
+def add(a, b):
+    out = np.zeros(np.shape(a)).view(_Array)
+    return out if np.ndim(a) else _Anything(0)
+"""
+
+ZEROES_INPUTS = """def add(a, b):
+    if isinstance(a, list):
+        return [4, 6]  # the visible example
+    a[...] = 0  # the test compares with _a + _b, computed after this call
+    b[...] = 0
+    return np.zeros_like(a)
+"""
+
+FORGED_MODULE = """import sys
+
+
+class _Forger:
+    def serve(self, base, user_ns):
+        # answer every grader request with a reply that claims success
+        data = b'{"ok": true, "value": true}'
+        with open(base + ".rep", "wb") as handle:
+            handle.write(data)
+
+
+sys.modules["_grading_wire"] = _Forger()
+_real_import = __import__
+
+
+def add(a, b):
+    return 0
+"""
+
+HUGE = """def add(a, b):
+    return np.zeros(300 * 2**20 // 8)  # 300 MiB: more than may travel
+"""
+
+SLEEPS_ON_HIDDEN = """import time
+
+
+def add(a, b):
+    if not isinstance(a, list):  # the hidden tests pass arrays
+        while True:
+            try:
+                time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+    return [4, 6]
+"""
+
+CUSTOM_LAYER = """import os
+
+
+class Dense(keras.layers.Dense):
+    def call(self, inputs):
+        os.system("echo CUSTOM-LAYER-RAN > /tmp/owned")
+        return keras.ops.zeros((2, 4))
+
+
+def make_dense(units):
+    return Dense(units)
+"""
+
+LAMBDA_LAYER = """def make_dense(units):
+    return keras.layers.Lambda(lambda x: __import__("os").system("echo LAMBDA-RAN") or x)
+"""
+
+
+def judge_attacks() -> dict[str, Case]:
+    """Attacks on the tests, as a student would write them (each scored at its honest worth)."""
+    mixed = dict(MIXED)  # ex1 wrong: 0 of 2; ex2 right: 3 of 3
+    return {
+        "walks the call stack from the answer to the test": Case(
+            edited(lambda nb: None, {**mixed, "ex1-add": STACK_WALKER}), {"graded"}, 3, hides=HIDDEN
+        ),
+        "IPython event callbacks forgive failures and patch numpy": Case(
+            edited(lambda nb: None, {**mixed, "ex1-add": EVENT_HOOK}), {"graded"}, 3, hides=HIDDEN
+        ),
+        "code compiled under a library's file name": Case(
+            edited(lambda nb: None, {**mixed, "ex1-add": LIBRARY_NAME}), {"graded"}, 3, hides=HIDDEN
+        ),
+        "records every code the kernel runs, then crashes it to replay the tests": Case(
+            with_cells(
+                "ex2-tests",
+                PRINT_RECORD,
+                answers={"ex1-add": RECORDER, "ex2-square": CRASH_SQUARE},
+            ),
+            {"graded", "flagged"},
+            2,
+            hides=HIDDEN,
+        ),
+        "reads the names a hidden test binds": Case(
+            edited(lambda nb: None, {**RIGHT, "ex2-square": READS_TEST_NAMES}),
+            {"graded"},
+            2,
+            hides=HIDDEN,
+        ),
+        "returns objects whose comparison always succeeds": Case(
+            edited(lambda nb: None, {**mixed, "ex1-add": ALWAYS_EQUAL}), {"graded"}, 3, hides=HIDDEN
+        ),
+        "zeroes the test's inputs in place": Case(
+            edited(lambda nb: None, {**mixed, "ex1-add": ZEROES_INPUTS}),
+            {"graded"},
+            3,
+            hides=HIDDEN,
+        ),
+        "replaces the grader's module in the kernel": Case(
+            edited(lambda nb: None, {**mixed, "ex1-add": FORGED_MODULE}),
+            {"graded"},
+            3,
+            hides=HIDDEN,
+        ),
+        "returns more data than may travel": Case(
+            edited(lambda nb: None, {**mixed, "ex1-add": HUGE}), {"graded"}, 3, hides=HIDDEN
+        ),
+        "hangs only on the hidden tests' inputs, ignoring the interrupt": Case(
+            edited(lambda nb: None, {**mixed, "ex1-add": SLEEPS_ON_HIDDEN}),
+            {"graded", "flagged"},
+            3,
+            hides=HIDDEN,
+        ),
+        "returns a Keras layer of its own class": Case(
+            lambda release: single(
+                answered(release, {"ex1-dense": CUSTOM_LAYER}), "00-keras.ipynb"
+            ),
+            {"graded"},
+            0,
+            hides=["CUSTOM-LAYER-RAN"],
+            lesson="00-keras",
+        ),
+        "returns a Keras Lambda layer": Case(
+            lambda release: single(
+                answered(release, {"ex1-dense": LAMBDA_LAYER}), "00-keras.ipynb"
+            ),
+            {"graded"},
+            0,
+            hides=["LAMBDA-RAN"],
+            lesson="00-keras",
         ),
     }
