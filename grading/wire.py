@@ -222,9 +222,9 @@ class Encoder:
 
     def history(self, value: Any, depth: int) -> dict:
         return {
-            "history": self.encode(dict(value.history), depth + 1),
-            "params": self.encode(dict(value.params or {}), depth + 1),
-            "epoch": self.encode(list(value.epoch), depth + 1),
+            "history": self.encode(dict(getattr(value, "history", None) or {}), depth + 1),
+            "params": self.encode(dict(getattr(value, "params", None) or {}), depth + 1),
+            "epoch": self.encode(list(getattr(value, "epoch", None) or []), depth + 1),
         }
 
 

@@ -1,10 +1,13 @@
 """The grading round trip: `make grade` on a synthetic class of every lesson.
 
-Per lesson, three students: one answers everything (full marks), one hands in the
+Per lesson, four students: one answers everything (full marks), one hands in the
 untouched notebook (0), one answers the first half of the exercises (exactly the points of
-those exercises). The feedback HTML shows no hidden test.
+those exercises), and one wraps wrong answers in every trick a kernel can play on tests that
+run beside it (0: the tests run in the judge). The feedback HTML shows no hidden test, and
+the kernel is never sent one.
 """
 
+import ast
 import csv
 import html
 import re
@@ -16,8 +19,8 @@ import nbformat
 import pytest
 
 from grading import autograde, synthetic
-from grading.execute import NOT_RUN_NOTE
 from grading.feedback import strip_hidden_tests
+from grading.run import NOT_RUN_NOTE
 
 LESSONS = synthetic.lessons()
 
@@ -71,6 +74,81 @@ def hidden_lines(lesson):
     return lines
 
 
+# Appended to every answer of "eve": the right code, then every in-kernel trick there is
+# (patched comparisons, patched checks in the caller's frames, inputs zeroed in place) around
+# answers made wrong. Against the judge none of it may earn a point.
+CHEAT = """
+import sys as _sys
+
+import numpy as _np
+
+
+def _wrong(value):
+    if isinstance(value, _np.ndarray):
+        return ~value if value.dtype == bool else value + 1
+    if isinstance(value, (bool, _np.bool_)):
+        return not value
+    if isinstance(value, (int, float, _np.number)):
+        return value + 1
+    if isinstance(value, (str, tuple, list)):
+        return value + type(value)("?") if isinstance(value, str) else value + type(value)([0])
+    return None
+
+
+def _trick(function):
+    def cheat(*args, **kwargs):
+        for name in ("allclose", "array_equal", "isclose", "all"):
+            setattr(_np, name, lambda *a, **k: True)
+        frame = _sys._getframe(1)
+        while frame is not None:
+            for scope in (frame.f_globals, frame.f_locals):
+                checks_module = scope.get("checks")
+                for attr in dir(checks_module) if checks_module is not None else ():
+                    if attr.startswith("check"):
+                        setattr(checks_module, attr, lambda *a, **k: None)
+            frame = frame.f_back
+        result = _wrong(function(*args, **kwargs))
+        for argument in args:
+            if isinstance(argument, _np.ndarray) and argument.flags.writeable:
+                argument[...] = 0
+        return result
+
+    return cheat
+"""
+RECORD = """
+_seen = []
+get_ipython().events.register("pre_run_cell", lambda info: _seen.append(info.raw_cell))
+_run_cell = get_ipython().run_cell
+get_ipython().run_cell = lambda raw, *a, **k: (_seen.append(raw), _run_cell(raw, *a, **k))[1]
+"""
+PRINT_RECORD = "print('\\n'.join(str(code) for code in _seen))"
+
+
+def cheating(lesson):
+    """Every answer right, then wrapped so that it returns wrong values while trying every
+    in-kernel trick; the kernel records all the code it is sent and prints it at the end."""
+    nb = synthetic.make_submission(lesson)
+    first = True
+    for cell in nb.cells:
+        if not synthetic.is_answer(cell):
+            continue
+        tree = ast.parse(cell.source)
+        functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+        constants = [
+            t.id
+            for n in tree.body
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        ]
+        cell.source += "\n" + CHEAT + (RECORD if first else "")
+        cell.source += "".join(f"\n{f} = _trick({f})" for f in functions)
+        cell.source += "".join(f"\n{c} = _wrong({c})" for c in constants)
+        first = False
+    nb.cells.append(nbformat.v4.new_code_cell(PRINT_RECORD))
+    return nb
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("class")
@@ -80,6 +158,10 @@ def graded(tmp_path_factory):
         "cyd": {lesson: half(lesson) for lesson in LESSONS},
     }
     synthetic.write_class(root / "submitted", students)
+    for lesson in LESSONS:
+        target = root / "submitted" / "eve" / lesson / f"{lesson}.ipynb"
+        target.parent.mkdir(parents=True)
+        nbformat.write(cheating(lesson), str(target))
     out = root / "out"
     result = subprocess.run(
         [sys.executable, "-m", "grading.autograde", str(root / "submitted"), str(out)],
@@ -111,9 +193,26 @@ def test_solution_full_blank_zero_partial_in_between(lesson, graded):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS)
+def test_tricks_in_the_kernel_earn_nothing(lesson, graded):
+    """eve's answers are wrong, wrapped in every in-kernel trick: the judge gives 0, and the
+    code her kernel recorded and printed holds no line of a hidden test."""
+    out, rows = graded
+    assert rows[("eve", lesson)]["status"] == "graded", rows[("eve", lesson)]
+    assert float(rows[("eve", lesson)]["score"]) == 0, rows[("eve", lesson)]
+    nb = nbformat.read(out / "autograded" / "eve" / lesson / f"{lesson}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []))
+    assert "_seen" in printed, "the recording cell ran and printed what the kernel was sent"
+    leaked = [line for line in hidden_lines(lesson) if line in printed]
+    assert not leaked, f"the kernel was sent hidden test code: {leaked[:3]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
 def test_feedback_shows_failures_but_no_hidden_test(lesson, graded):
     out, _ = graded
-    pages = {s: out / "feedback" / s / lesson / f"{lesson}.html" for s in ("ada", "bob", "cyd")}
+    pages = {
+        s: out / "feedback" / s / lesson / f"{lesson}.html" for s in ("ada", "bob", "cyd", "eve")
+    }
     secret = hidden_lines(lesson)
     assert secret, f"{lesson} has hidden tests to protect"
     for student, page in pages.items():
