@@ -78,7 +78,7 @@ class KernelObject:
         self._judge, self._key, self._kind = judge, key, kind
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # Python's protocols and this proxy's own fields
             raise AttributeError(name)
         return self._judge.request("getattr", target=self, name=name)
 

@@ -58,6 +58,8 @@ KERAS_MODULES = frozenset(
     "keras.losses keras.metrics keras.optimizers keras.optimizers.schedules keras.activations "
     "keras.src.models.functional keras.src.models.sequential keras.src.models.model".split()
 )
+# Where Keras objects and backend tensors come from (nothing else is asked whether it is one).
+TENSOR_MODULES = ("keras", "tensorflow", "jax", "jaxlib", "torch")
 KERAS_REFUSED = frozenset(
     {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "__lambda__"}
 )
@@ -202,7 +204,8 @@ class Encoder:
                 return {"$k": self.keras_object(value, keras)}
             if isinstance(value, keras.callbacks.History):
                 return {"$h": self.history(value, depth)}
-            if isinstance(value, keras.Variable) or keras.ops.is_tensor(value):
+            tensor = type(value).__module__.startswith(TENSOR_MODULES)
+            if tensor and (isinstance(value, keras.Variable) or keras.ops.is_tensor(value)):
                 return {"$a": self.array(np.asarray(keras.ops.convert_to_numpy(value)))}
         if self.reference is None:
             raise WireError(f"a {type(value).__name__} cannot travel as data")
