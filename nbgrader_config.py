@@ -25,9 +25,10 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Autograding a TensorFlow course. `make grade` (grading/autograde.py) runs nbgrader's
-# autograde with this configuration, replacing the Execute step by grading.execute's
-# GuardedExecute (sandboxed kernel, in-kernel guard, notebook time limit, kernel recovery)
-# and adding GradePolicy (see grading/worker.py); plain `nbgrader autograde` uses it as is.
+# autograde with this configuration, replacing the Execute step by grading.run's
+# JudgedExecute (the notebook in a sandboxed kernel, the test cells in the grader's own
+# process, a notebook time limit, kernel recovery) and adding GradePolicy (see
+# grading/worker.py); plain `nbgrader autograde` uses it as is.
 # Per-cell limit: a quick-profile training cell takes seconds on 2 cores; 180 s leaves room
 # for a slow machine (`--cell-timeout` overrides it; `--timeout` limits the whole notebook).
 c.Execute.timeout = 180

@@ -3,6 +3,7 @@
     python bench/bench_grading.py                      # 3 students × every lesson, cores workers
     python bench/bench_grading.py --students 6 --workers 2 --lessons 01-convolution
     python bench/bench_grading.py --skip-baseline      # only `make grade`'s pipeline
+    python bench/bench_grading.py --grader-ref 4310f1c  # also an earlier grader, same class
 
 The class: for each lesson that has a solution notebook, students who hand in the solution,
 the untouched notebook, and the first half of the exercises, in turn. The same submissions
@@ -11,9 +12,11 @@ are graded twice, in the same run:
 * **baseline**: plain nbgrader, one lesson after the other (``nbgrader autograde LESSON``,
   then ``generate_feedback``), as an instructor would without this course's tooling;
 * **ours**: ``python -m grading.autograde`` (what ``make grade`` runs) with ``--workers N``:
-  repair, sandbox, guard, feedback, report.
+  repair, sandbox, judge, feedback, report.
 
-It prints wall seconds, the ratio, seconds per notebook, the peak memory of each run (the
+With ``--grader-ref REF`` the same class is also graded by the ``grading`` package as it was
+at git revision REF (same lessons, same helpers), to compare a change of the grader before
+and after in one run. It prints wall seconds, the ratio, seconds per notebook, the peak memory of each run (the
 sum of every process's RSS, sampled: pages that warm kernels share with their server count
 once per kernel, so ours is overstated), whether both gave the same scores, and extrapolates
 to 100 students × 5 lessons (``--students 100 --skip-baseline`` measures it instead). Results also go to ``bench/results/grading-<time>.json``.
@@ -172,11 +175,30 @@ def baseline(course: Path, submissions: Path, lessons: list[str], env: dict[str,
     }
 
 
-def ours(course: Path, submissions: Path, out: Path, workers: int, env: dict[str, str]) -> dict:
+def grader_at(ref: str, root: Path) -> Path:
+    """A folder holding the ``grading`` package as it was at git revision ``ref``."""
+    target = root / f"grader-{ref}"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", ref, "grading"], cwd=COURSE, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def ours(
+    course: Path,
+    submissions: Path,
+    out: Path,
+    workers: int,
+    env: dict[str, str],
+    grader: Path = COURSE,
+) -> dict:
+    """``make grade``'s pipeline (the ``grading`` package in ``grader``) on the class."""
     cmd = [sys.executable, "-m", "grading.autograde", str(submissions), str(out)]
     cmd += ["--course", str(course), "--workers", str(workers), "--quiet"]
     CPU["seconds"] = 0.0
-    seconds, peak, code = run(cmd, COURSE, env)
+    seconds, peak, code = run(cmd, grader, env)
     with open(out / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     report = json.loads((out / "report.json").read_text())
@@ -201,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=3)
     parser.add_argument("--workers", type=int, default=autograde.cores())
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--grader-ref", help="also grade with the grading package of this git revision"
+    )
     args = parser.parse_args(argv)
 
     env = autograde.tool_env()
@@ -214,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{notebooks} notebooks: {args.students} students × {lessons}; {autograde.cores()} cores"
         )
         base = None if args.skip_baseline else baseline(course, submissions, lessons, env)
+        earlier = None
+        if args.grader_ref:
+            grader = grader_at(args.grader_ref, root)
+            earlier = ours(course, submissions, root / "out-ref", args.workers, env, grader)
         mine = ours(course, submissions, root / "out", args.workers, env)
 
     rows = []
@@ -227,6 +256,15 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         rows.append(("nbgrader autograde only", base["autograde_seconds"], None, None))
+    if earlier:
+        rows.append(
+            (
+                f"make grade @{args.grader_ref}, {args.workers} workers",
+                earlier["seconds"],
+                earlier["cpu_seconds"],
+                earlier["peak_mib"],
+            )
+        )
     rows.append(
         (
             f"make grade, {args.workers} workers",
@@ -272,6 +310,18 @@ def main(argv: list[str] | None = None) -> int:
             ratio=ratio,
             differ=str(differ),
         )
+    if earlier:
+        differ = {
+            k: (earlier["scores"].get(k), v)
+            for k, v in mine["scores"].items()
+            if earlier["scores"].get(k) != v
+        }
+        print(
+            f"this grader / the one @{args.grader_ref}: "
+            f"{mine['seconds'] / earlier['seconds']:.2f}× the time; "
+            + ("same scores" if not differ else f"scores that differ (then, now): {differ}")
+        )
+        result["grader_ref"] = {k: v for k, v in earlier.items() if k != "scores"}
     per_class = mine["seconds"] * 500 / notebooks / 60
     cpu_bound = mine["cpu_seconds"] * 500 / notebooks / autograde.cores() / 60
     print(

@@ -241,6 +241,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--memory", type=int, default=6144, help="memory cap per kernel, MiB (default 6144)"
     )
     parser.add_argument(
+        "--output-mb",
+        type=int,
+        default=64,
+        help="output a notebook may produce while graded, MiB (default 64; 16 per cell)",
+    )
+    parser.add_argument(
         "--sandbox",
         choices=sandbox.LEVELS,
         default="auto",
@@ -319,6 +325,7 @@ def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: d
             "cell_timeout": args.cell_timeout,
             "hard_limit": args.timeout + HARD_LIMIT_MARGIN,
             "memory_mb": args.memory,
+            "output_mb": args.output_mb,
             "sandbox": ctx["level"],
             "hide": ctx["hide"],
             "keep": ctx["keep"],

@@ -51,6 +51,9 @@ NOT_RUN_NOTE = NotebookNode(
 )
 
 
+TRUNCATED = "\n... output truncated by the grader (over its limit for a cell or a notebook) ...\n"
+
+
 def is_test(cell: NotebookNode) -> bool:
     """A graded test cell (nbgrader "Autograded tests")."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -122,7 +125,9 @@ class JudgedExecute(Execute):
         self._restarts = 0
         self._skip: set[int] = set()
         self._judge: Judge | None = None
-        self._used: dict[int, int] = {}
+        self._used: dict[int, int] = {}  # bytes of output per cell
+        self._total = 0  # and in the whole notebook
+        self._truncated: set[int] = set()
         self._tests = {i for i, c in enumerate(self.nb.cells) if is_test(c)}
         self._unneeded: dict[int, str] = {}
         if not self.run_all:
@@ -358,29 +363,25 @@ class JudgedExecute(Execute):
 
     def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
         """Keep outputs under the per-cell and per-notebook caps; drop the rest with a note."""
-        size = len(json.dumps(msg.get("content", {})))
-        if not self._count(cell_index, size):
-            if self._used.get(-1 - cell_index) is None:
-                self._used[-1 - cell_index] = 1
-                outs.append(stream_output("\n... output truncated by the grader ...\n"))
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+        if self._count(cell_index, len(json.dumps(msg.get("content", {})))):
+            return super().output(outs, msg, display_id, cell_index)
+        if cell_index not in self._truncated:
+            self._truncated.add(cell_index)
+            outs.append(stream_output(TRUNCATED))
+        return None
 
     def _count(self, cell_index: int, size: int) -> bool:
         """Count ``size`` bytes of output for a cell; False once a cap is reached."""
-        used = self._used
-        used[cell_index] = used.get(cell_index, 0) + size
-        used[None] = used.get(None, 0) + size
+        self._used[cell_index] = self._used.get(cell_index, 0) + size
+        self._total += size
         return (
-            used[cell_index] <= self.max_output_mb * 2**20
-            and used[None] <= self.max_notebook_output_mb * 2**20
+            self._used[cell_index] <= self.max_output_mb * 2**20
+            and self._total <= self.max_notebook_output_mb * 2**20
         )
 
     def _keep(self, cell: NotebookNode, index: int, output: NotebookNode) -> None:
-        if self._count(index, len(output.get("text", ""))):
-            cell.outputs.append(output)
-        else:
-            cell.outputs.append(stream_output("... output truncated by the grader ...\n"))
+        fits = self._count(index, len(output.get("text", "")))
+        cell.outputs.append(output if fits else stream_output(TRUNCATED))
 
     def _add_error(self, cell: NotebookNode, ename: str, evalue: str) -> None:
         cell.setdefault("outputs", []).append(error_output(ename, evalue))

@@ -85,6 +85,8 @@ def nbgrader_config(job: dict, course: Path, kernel_dir: Path) -> Any:
         g.timeout = job["cell_timeout"]
     g.notebook_timeout = job["timeout"]
     g.iopub_timeout = 30  # nbgrader's 4 s fails cells on a busy machine
+    g.max_notebook_output_mb = job.get("output_mb", 64)
+    g.max_output_mb = min(16, g.max_notebook_output_mb)
     g.setup_sources = job["setup"]
     g.wire_dir = str(kernel_dir / "wire")
     g.events_file = str(course / "events.jsonl")

@@ -88,7 +88,7 @@ def grade_cases(course: Path, root: Path, names: list[str] | None, *options: str
     args = [str(submitted), str(out), "--roster", str(roster), "--course", str(course)]
     # (options given later, such as another --timeout, override these)
     args += ["--workers", "2", "--timeout", str(COURSE_TIMEOUT), "--cell-timeout", "6"]
-    args += ["--memory", "4096", "--lessons", *lessons, *options]
+    args += ["--memory", "4096", "--output-mb", "4", "--lessons", *lessons, *options]
     result = subprocess.run(
         [sys.executable, "-m", "grading.autograde", *args],
         capture_output=True,
@@ -255,6 +255,11 @@ def test_outputs_of_the_run(batch):
         len(o.get("text", "").splitlines()) for c in nb.cells for o in c.get("outputs", [])
     )
     assert longest <= 1001
+    flood = next(s for s, n in students.items() if n == "prints 2 MiB lines in many cells")
+    graded = out / "autograded" / flood / "00-tiny" / "00-tiny.ipynb"
+    cells = nbformat.read(graded, as_version=4).cells
+    size = sum(len(str(o)) for c in cells for o in c.get("outputs", []))
+    assert 2 * 2**20 < size < 5 * 2**20, f"{size} bytes of output, over the 4 MiB cap"
 
 
 # ------------------------------------------------------------------ without kernels

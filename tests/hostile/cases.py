@@ -298,6 +298,9 @@ def faults(gradebook: str, submissions: str, solution: str, other_release) -> di
             {"graded"},
             5,
         ),
+        "prints 2 MiB lines in many cells": Case(
+            with_cells("ex1-add", *["print('x' * 2**21)"] * 6), {"graded"}, 5
+        ),
         "300,000 printed lines": Case(
             with_cells("ex1-add", "for i in range(300_000):\n    print(i)"), {"graded"}, 5
         ),
