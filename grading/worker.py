@@ -20,6 +20,7 @@ does either: this process holds the hidden tests, so it is not dumpable (no ptra
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -37,6 +38,7 @@ from grading import report
 from grading.run import is_test
 from grading.zygote import kernel_peak_kb
 
+JUDGE_MEMORY_MB = 2048  # the worker's address space beyond the kernel's cap
 STATUS_ORDER = ("error", "invalid", "missing", "timeout", "flagged", "repaired", "graded")
 
 
@@ -253,11 +255,20 @@ def not_dumpable() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
 
 
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's address space: what the judge rebuilds from a kernel's answer (a
+    Keras config that asks for billions of weights, say) fails here, not on the machine."""
+    cap = megabytes * 2**20
+    with contextlib.suppress(ValueError, OSError):  # not every platform enforces it
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
 def main(argv: list[str] | None = None) -> int:
     not_dumpable()
     argv = sys.argv[1:] if argv is None else argv
     job_file = Path(argv[0])
     job = json.loads(job_file.read_text())
+    limit_memory(job["memory_mb"] + JUDGE_MEMORY_MB)
     os.environ.pop("COURSE_GRADEBOOK", None)  # never the course's real gradebook
     try:
         result = grade(job)

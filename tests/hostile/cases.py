@@ -744,6 +744,18 @@ def judge_attacks() -> dict[str, Case]:
             hides=["CUSTOM-LAYER-RAN"],
             lesson="00-keras",
         ),
+        "returns a Keras layer too large for any machine": Case(
+            lambda release: single(
+                answered(
+                    release,
+                    {"ex1-dense": "def make_dense(units):\n    return keras.layers.Dense(2**31)"},
+                ),
+                "00-keras.ipynb",
+            ),
+            {"graded"},
+            0,
+            lesson="00-keras",
+        ),
         "returns a Keras Lambda layer": Case(
             lambda release: single(
                 answered(release, {"ex1-dense": LAMBDA_LAYER}), "00-keras.ipynb"
