@@ -6,6 +6,7 @@ Modules, one per concern:
 * :mod:`helpers.datasets` – MNIST and CIFAR-10 online or offline, sample photos;
 * :mod:`helpers.plotting` – image grids, kernels, feature maps, learning curves;
 * :mod:`helpers.checks`   – instant feedback for visible tests;
+* :mod:`helpers.autodiff` – gradients through the Keras backend (TensorFlow, JAX, PyTorch);
 * :mod:`helpers.explorer` – the interactive convolution explorer;
 * :mod:`helpers.pretrained` – ImageNet weights for VGG16 / ResNet50 (cache, folder, download);
 * :mod:`helpers.colab`    – badges and the Colab set-up, from ``[tool.course]`` in pyproject;

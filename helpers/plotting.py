@@ -1,4 +1,4 @@
-"""Figures the lessons share: image grids, kernels, feature maps, learning curves, confusion matrices.
+"""Figures the lessons share: image grids, kernels, number grids, feature maps, learning curves, confusion matrices.
 
 Every function returns the Matplotlib ``Figure`` it drew, so a notebook can save or
 test it; in Jupyter the figure shows itself at the end of the cell.
@@ -106,6 +106,65 @@ def show_kernels(
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(str(titles[i]) if titles is not None else f"filter {i}", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_grids(
+    grids: Sequence[Any],
+    titles: Sequence[str] | None = None,
+    boxes: Sequence[tuple[int, int, int, int] | None] | None = None,
+    ncols: int | None = None,
+    suptitle: str | None = None,
+    panel: float = 2.4,
+) -> Figure:
+    """Small matrices drawn as tables of numbers, for worked examples of a computation.
+
+    Each grid is colored on a diverging scale centered at 0 (red positive, blue negative),
+    every entry is written in its cell, and a rectangle can mark a region of interest.
+
+    Args:
+        grids: 2-D arrays, at most 12 × 12 each (the numbers must stay readable).
+        titles: one title per grid.
+        boxes: one entry per grid: ``None``, or ``(row, col, height, width)`` of a
+            rectangle to outline (a window, an output pixel).
+    """
+    items = [np.asarray(grid, dtype=float) for grid in grids]
+    for i, grid in enumerate(items):
+        if grid.ndim != 2 or max(grid.shape) > 12:
+            raise ValueError(f"grid {i} has shape {grid.shape}: expected a 2-D array up to 12 × 12")
+    for what, values in (("titles", titles), ("boxes", boxes)):
+        if values is not None and len(values) != len(items):
+            raise ValueError(f"{len(values)} {what} for {len(items)} grids")
+    fig, axes = _grid(len(items), ncols, panel)
+    for i, (ax, grid) in enumerate(zip(axes, items, strict=True)):
+        limit = float(np.abs(grid).max()) or 1.0
+        ax.imshow(grid, cmap="RdBu_r", vmin=-1.6 * limit, vmax=1.6 * limit)
+        size = 10 if max(grid.shape) <= 5 else 8 if max(grid.shape) <= 8 else 6
+        for (r, c), value in np.ndenumerate(grid):
+            ax.text(c, r, f"{value:.3g}", ha="center", va="center", fontsize=size)
+        ax.set_xticks(np.arange(grid.shape[1] + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(grid.shape[0] + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", linewidth=1)
+        ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        box = boxes[i] if boxes is not None else None
+        if box is not None:
+            row, col, height, width = box
+            ax.add_patch(
+                plt.Rectangle(
+                    (col - 0.5, row - 0.5),
+                    width,
+                    height,
+                    fill=False,
+                    edgecolor="black",
+                    lw=2.5,
+                    zorder=5,
+                )
+            )
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()

@@ -95,3 +95,22 @@ def test_explorer_widget_slider_changes_what_is_shown():
 def test_explorer_rejects_bad_shapes(image, kernel, message):
     with pytest.raises(ValueError, match=message):
         ConvolutionExplorer(image, kernel)
+
+
+def test_number_grids_write_every_value_and_outline_the_boxes():
+    grids = [np.arange(25.0).reshape(5, 5) - 12, np.eye(3)]
+    fig = plotting.show_grids(grids, titles=["X", "W"], boxes=[(1, 2, 3, 3), None])
+    first, second = fig.axes[:2]
+    assert [first.get_title(), second.get_title()] == ["X", "W"]
+    assert len(first.texts) == 25 and len(second.texts) == 9
+    assert len(first.patches) == 1 and not second.patches
+    assert first.patches[0].get_xy() == (1.5, 0.5)  # column 2, row 1, cell centers at integers
+
+
+def test_number_grids_reject_what_they_cannot_draw():
+    with pytest.raises(ValueError, match="2-D array up to 12"):
+        plotting.show_grids([np.zeros((3, 3, 3))])
+    with pytest.raises(ValueError, match="2-D array up to 12"):
+        plotting.show_grids([np.zeros((20, 20))])
+    with pytest.raises(ValueError, match="1 titles for 2 grids"):
+        plotting.show_grids([np.zeros((2, 2)), np.zeros((2, 2))], titles=["a"])
