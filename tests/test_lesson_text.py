@@ -169,7 +169,9 @@ def visible_texts(course: Path = COURSE, lessons: bool = True) -> list[Text]:
         for path in sorted((course / "lessons").glob("*/*.ipynb")):
             texts += notebook_texts(path, str(path.relative_to(course)))
     for path in sorted((course / "helpers").rglob("*.py")):
-        texts.append(Text(str(path.relative_to(course)), tuple(significant_lines(path.read_text()))))
+        texts.append(
+            Text(str(path.relative_to(course)), tuple(significant_lines(path.read_text())))
+        )
     for path in [course / "README.md", *sorted((course / "docs").rglob("*"))]:
         if path.is_file() and path.suffix.lower() in (".md", ".txt", ".rst", ".py", ".ipynb"):
             if path.suffix == ".ipynb":
@@ -287,7 +289,9 @@ def solution_logic(solution: Solution) -> list[Logic]:
 def visible_logic(course: Path = COURSE) -> list[Logic]:
     """Every function defined in helpers/ and in the code cells of the student notebooks."""
     found = []
-    sources = [(str(p.relative_to(course)), p.read_text()) for p in (course / "helpers").rglob("*.py")]
+    sources = [
+        (str(p.relative_to(course)), p.read_text()) for p in (course / "helpers").rglob("*.py")
+    ]
     for path in sorted((course / "lessons").glob("*/*.ipynb")):
         for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if cell.cell_type == "code":
@@ -409,8 +413,9 @@ def test_points_table_and_headings_match_nbgrader(lesson):
         if line.strip().startswith("### Exercise")
     ]
     parsed = [HEADING.fullmatch(h) for h in headings]
-    assert all(parsed), f"{lesson}: headings not shaped '### Exercise N · Title (P points)': " + str(
-        [h for h, m in zip(headings, parsed, strict=True) if not m]
+    assert all(parsed), (
+        f"{lesson}: headings not shaped '### Exercise N · Title (P points)': "
+        + str([h for h, m in zip(headings, parsed, strict=True) if not m])
     )
     found = [(int(m[1]), int(m[3])) for m in parsed]
     assert found == expected, f"{lesson}: exercise headings say {found}, nbgrader {expected}"
