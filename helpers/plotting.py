@@ -1,5 +1,4 @@
-"""Figures the lessons share: image grids, kernels, feature maps, pooling windows, receptive
-fields, parameter counts, learning curves, confusion matrices.
+"""Figures the lessons share: image grids, kernels, feature maps, learning curves, confusion matrices.
 
 Every function returns the Matplotlib ``Figure`` it drew, so a notebook can save or
 test it; in Jupyter the figure shows itself at the end of the cell.
