@@ -335,6 +335,11 @@ def functions_students_see():
     return visible_logic()
 
 
+@pytest.fixture(scope="module")
+def helpers_and_docs():
+    return visible_texts(lessons=False)
+
+
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_student_notebook_shows_no_solution(lesson, all_solutions, functions_students_see):
     """No exercise's solution (of any lesson) appears in this lesson's student notebook."""
@@ -348,9 +353,11 @@ def test_student_notebook_shows_no_solution(lesson, all_solutions, functions_stu
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_helpers_and_docs_hold_no_solution_of(lesson, all_solutions, functions_students_see):
+def test_helpers_and_docs_hold_no_solution_of(
+    lesson, all_solutions, functions_students_see, helpers_and_docs
+):
     """No solution of this lesson appears in helpers/, docs/ or README.md."""
-    texts = visible_texts(lessons=False)
+    texts = helpers_and_docs
     helpers = [f for f in functions_students_see if f.where.startswith("helpers/")]
     leaks = []
     for solution in (s for s in all_solutions if s.lesson == lesson):
