@@ -6,14 +6,14 @@ expected, what was found, and a hint. Anything a student passes in is validated 
 a wrong type or shape reads as a sentence, not a traceback from deep inside NumPy::
 
     check_shape(out, (26, 26, 25), name="feature maps",
-                hint=conv_shape_hint((28, 28), (3, 3), padding="valid"))
+                hint=conv_shape_hint((28, 28), (3, 3), stride=1, padding="valid"))
     # CheckFailed: feature maps: expected shape (26, 26, 25), got (28, 28, 25).
-    #   Hint: a valid 3×3 convolution shrinks each side by 2 (28 → 26).
+    #   Hint: 'valid' padding: the window must fit inside the image, so each axis gives
+    #   floor((n − k) / s) + 1 positions, ...
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -178,35 +178,61 @@ def check_equal(
 # ----------------------------------------------------------------- convolution hints
 
 
-def conv_output_length(n: int, k: int, padding: str = "valid", stride: int = 1) -> int:
-    """Keras's output length along one axis for a window of size ``k``."""
-    if padding == "same":
-        return math.ceil(n / stride)
-    if padding == "valid":
-        return (n - k) // stride + 1
-    raise ValueError(f"padding must be 'valid' or 'same', not {padding!r}")
+def _pair(value: Any, name: str) -> tuple[int, int]:
+    """Read a size given as one int (the same along both axes) or a pair of ints."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value), int(value)
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+    ):
+        return int(value[0]), int(value[1])
+    raise TypeError(f"{name} should be an int or a pair of ints, got {_describe(value)}")
 
 
 def conv_shape_hint(
-    input_hw: Sequence[int], kernel: Sequence[int], padding: str = "valid", stride: int = 1
+    input_hw: Sequence[int], kernel: Any, stride: Any = 1, padding: str | int = "valid"
 ) -> str:
-    """A sentence that explains the spatial output size of a convolution or pooling."""
-    (h, w), (kh, kw) = input_hw, kernel
-    oh, ow = conv_output_length(h, kh, padding, stride), conv_output_length(w, kw, padding, stride)
-    if padding == "same":
-        return (
-            f"'same' padding keeps ceil(n / stride) per side: ({h}, {w}) → ({oh}, {ow}) "
-            f"with stride {stride}."
+    """A hint that states the output-size rule of a convolution or pooling window.
+
+    The arguments follow Keras's order (``Conv2D(filters, kernel_size, strides, padding)``).
+    The sentence gives the rule with this call's numbers put in, and leaves the arithmetic
+    to the student: it never states the resulting size::
+
+        conv_shape_hint((28, 28), (3, 3))
+        # "'valid' padding: the window must fit inside the image, so each axis gives
+        #  floor((n − k) / s) + 1 positions; here n = 28, 28, k = 3, 3, s = 1, 1
+        #  (rows, columns). The channel axis is separate."
+    """
+    if isinstance(stride, str):
+        raise TypeError(
+            f"conv_shape_hint(input_hw, kernel, stride, padding): stride comes before padding "
+            f"(Keras's order), got stride={stride!r}"
         )
-    if stride == 1:
-        return (
-            f"a valid {kh}×{kw} convolution shrinks each side by kernel − 1 = "
-            f"{kh - 1}: ({h}, {w}) → ({oh}, {ow})."
+    (h, w), (kh, kw) = _pair(tuple(input_hw), "input_hw"), _pair(kernel, "kernel")
+    sh, sw = _pair(stride, "stride")
+    values = f"n = {h}, {w}, k = {kh}, {kw}, s = {sh}, {sw} (rows, columns)"
+    if padding == "valid":
+        rule = (
+            "'valid' padding: the window must fit inside the image, so each axis gives "
+            "floor((n − k) / s) + 1 positions"
         )
-    return (
-        f"valid padding with stride {stride}: floor((n − k) / s) + 1 per side, "
-        f"({h}, {w}) → ({oh}, {ow})."
-    )
+        if (sh, sw) == (1, 1):
+            rule += ", that is k − 1 fewer than n at stride 1"
+    elif padding == "same":
+        rule = (
+            "'same' padding adds just enough zeros that each axis gives ceil(n / s) "
+            "positions, whatever the kernel size (n itself at stride 1)"
+        )
+    elif isinstance(padding, numbers.Integral) and not isinstance(padding, bool) and padding >= 0:
+        rule = (
+            f"p = {int(padding)} zeros on each side: each axis gives floor((n + 2p − k) / s) + 1 "
+            "positions"
+        )
+    else:
+        raise ValueError(f"padding must be 'valid', 'same' or an int >= 0, not {padding!r}")
+    return f"{rule}; here {values}. The channel axis is separate."
 
 
 def conv_param_formula(
@@ -225,7 +251,7 @@ def conv_param_formula(
 def check_param_count(
     actual: Any, expected: int, formula: str, name: str = "parameters", bias: int | None = None
 ) -> None:
-    """Check a parameter count and explain the formula; recognise a forgotten bias term."""
+    """Check a parameter count and explain the formula; recognize a forgotten bias term."""
     mistakes = {expected - bias: f"{formula} — did you forget the biases?"} if bias else {}
     check_equal(actual, expected, name, hint=formula, known_mistakes=mistakes)
 

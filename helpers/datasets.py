@@ -45,7 +45,7 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class ImageData:
-    """A labelled image data set split into train and test parts.
+    """A labeled image data set split into train and test parts.
 
     Images are ``uint8`` in ``[0, 255]`` shaped ``(N, H, W)`` (grey) or ``(N, H, W, 3)``;
     labels are ``uint8`` class indices shaped ``(N,)``. ``source`` says where it came from.
@@ -321,7 +321,7 @@ def _full_cifar10(allow_download: bool) -> ImageData | None:
         x_test,
         y_test.reshape(-1).astype(np.uint8),
         CIFAR10_NAMES,
-        "full CIFAR-10 (50,000 train / 10,000 test, 32×32 colour)",
+        "full CIFAR-10 (50,000 train / 10,000 test, 32×32 color)",
     )
 
 
@@ -355,7 +355,7 @@ SAMPLE_PHOTOS = ("china", "flower")
 
 
 def sample_photo(name: str = "china", size: int | None = None, grey: bool = False) -> np.ndarray:
-    """A real colour photo that scikit-learn ships (``"china"`` or ``"flower"``, 427 × 640).
+    """A real color photo that scikit-learn ships (``"china"`` or ``"flower"``, 427 × 640).
 
     Args:
         name: which photo.

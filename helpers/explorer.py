@@ -1,9 +1,12 @@
-"""An interactive explorer that slides a kernel over an image and shows each product-sum.
+"""An interactive explorer that steps through a feature map and shows each product-sum.
 
-``ConvolutionExplorer(image, kernel).widget()`` returns a slider (with a play button),
-a line of text with the product-sum at the current position, and a figure with three
-panels: the input with the kernel's window, the kernel, and the feature map filled in up
-to the current position. It uses only widgets that exist in ipywidgets 7 and 8.
+``ConvolutionExplorer(image, kernel, feature_map).widget()`` returns a slider (with a play
+button), a line of text with the product-sum at the current position, and a figure with
+three panels: the input with the kernel's window, the kernel, and the feature map filled in
+up to the current position. The explorer does not compute the feature map: it animates one
+computed elsewhere (in lesson 1, by the student's own function), and its line of text says
+so when a value of that map is not the product-sum under the window. It uses only widgets
+that exist in ipywidgets 7 and 8.
 """
 
 from __future__ import annotations
@@ -22,11 +25,23 @@ def _fmt(value: float) -> str:
 
 
 class ConvolutionExplorer:
-    """Step through a valid, stride-``s`` cross-correlation of a 2-D image with a 2-D kernel."""
+    """Step through a valid, stride-``s`` feature map of a 2-D image and a 2-D kernel.
 
-    def __init__(self, image: Any, kernel: Any, bias: float = 0.0, stride: int = 1) -> None:
+    Args:
+        image: the input, shape ``(H, W)``.
+        kernel: the kernel, shape ``(kh, kw)``, no larger than the image.
+        feature_map: the output to animate, shape ``(H_out, W_out)``: output pixel
+            ``(i, j)`` belongs to the window whose top-left corner is ``(i·s, j·s)``.
+        bias: the bias added to every product-sum.
+        stride: the step ``s`` between two windows.
+    """
+
+    def __init__(
+        self, image: Any, kernel: Any, feature_map: Any, bias: float = 0.0, stride: int = 1
+    ) -> None:
         self.image = np.asarray(image, dtype=float)
         self.kernel = np.asarray(kernel, dtype=float)
+        self.output = np.asarray(feature_map, dtype=float)
         if self.image.ndim != 2 or self.kernel.ndim != 2:
             raise ValueError(
                 f"the explorer takes a 2-D image and a 2-D kernel, got shapes "
@@ -37,11 +52,20 @@ class ConvolutionExplorer:
             raise ValueError(f"kernel {self.kernel.shape} is larger than image {self.image.shape}")
         if stride < 1:
             raise ValueError(f"stride must be at least 1, not {stride}")
+        if self.output.ndim != 2 or self.output.size == 0:
+            raise ValueError(
+                f"the feature map must be a non-empty 2-D array, got {self.output.shape}"
+            )
+        rows, cols = self.output.shape
+        if (rows - 1) * stride + kh > self.image.shape[0] or (cols - 1) * stride + kw > (
+            self.image.shape[1]
+        ):
+            raise ValueError(
+                f"a feature map of shape {self.output.shape} has windows outside the image "
+                f"{self.image.shape} (kernel {self.kernel.shape}, stride {stride})"
+            )
         self.bias = float(bias)
         self.stride = int(stride)
-        out_h = (self.image.shape[0] - kh) // stride + 1
-        out_w = (self.image.shape[1] - kw) // stride + 1
-        self.output = np.array([[self.value_at(r, c) for c in range(out_w)] for r in range(out_h)])
         self.slider = None
 
     @property
@@ -75,7 +99,11 @@ class ConvolutionExplorer:
         ]
         shown = " + ".join(terms[:max_terms]) + (" + …" if len(terms) > max_terms else "")
         bias = f" + {_fmt(self.bias)}" if self.bias else ""
-        return f"H[{row}, {col}] = {shown}{bias} = {_fmt(self.value_at(row, col))}"
+        line = f"H[{row}, {col}] = {shown}{bias} = {_fmt(self.value_at(row, col))}"
+        given = float(self.output[row, col])
+        if not np.isclose(given, self.value_at(row, col)):
+            line += f", but the feature map holds {_fmt(given)} here"
+        return line
 
     def draw(self, step: int) -> Figure:
         """Input with the current window, the kernel, and the output up to ``step``."""

@@ -50,14 +50,20 @@ def show_images(
     cmap: str = "gray",
     suptitle: str | None = None,
     panel: float = 1.6,
+    vmin: float | None = None,
+    vmax: float | None = None,
 ) -> Figure:
-    """A grid of images (grey or RGB) with optional titles."""
+    """A grid of images (gray or RGB) with optional titles.
+
+    ``vmin`` and ``vmax`` put every gray image on the same scale (by default each panel
+    stretches its own values from black to white).
+    """
     items = _as_images(images)
     if titles is not None and len(titles) != len(items):
         raise ValueError(f"{len(titles)} titles for {len(items)} images")
     fig, axes = _grid(len(items), ncols, panel)
     for i, (ax, image) in enumerate(zip(axes, items, strict=True)):
-        ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
+        ax.imshow(image, cmap=cmap if image.ndim == 2 else None, vmin=vmin, vmax=vmax)
         ax.set_xticks([])
         ax.set_yticks([])
         if titles is not None:
@@ -75,7 +81,7 @@ def show_kernels(
     ncols: int | None = None,
     suptitle: str | None = None,
 ) -> Figure:
-    """Small 2-D kernels on a diverging colour scale centred at 0, each with a colorbar.
+    """Small 2-D kernels on a diverging color scale centered at 0, each with a colorbar.
 
     Args:
         kernels: one ``(k, k)`` array, a list of them, or a Keras kernel
@@ -182,7 +188,7 @@ def show_feature_maps(
 ) -> Figure:
     """One panel per filter for feature maps shaped ``(H, W, F)`` (or ``(1, H, W, F)``), with colorbars.
 
-    ``symmetric=True`` centres each map's colour scale on 0, for signed responses such as
+    ``symmetric=True`` centers each map's color scale on 0, for signed responses such as
     edge detectors (use it with a diverging colormap, e.g. ``cmap="RdBu_r"``).
     """
     array = np.asarray(maps, dtype=float)
@@ -204,6 +210,178 @@ def show_feature_maps(
         ax.set_title(str(titles[f]) if titles is not None else f"map {f}", fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_pooling(
+    x: Any,
+    pooled: Any,
+    pool_size: int | Sequence[int],
+    strides: int | Sequence[int] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """A small one-channel input beside its pooled output, each window in its own color.
+
+    Every value is written in its cell. Each window of the input is outlined in the color
+    of the output cell it produces, so the reader can match them; the windows are those of
+    ``padding="valid"`` (the top-left corner of output ``(i, j)`` is input ``(i·s, j·s)``).
+
+    Args:
+        x: the input, shape ``(H, W)``.
+        pooled: the output, shape ``(H_out, W_out)``, as the caller computed it.
+        pool_size, strides: the window and its step (an int or a pair; ``strides``
+            defaults to the pool size, as in Keras).
+    """
+    grid, out = np.asarray(x, dtype=float), np.asarray(pooled, dtype=float)
+    if grid.ndim != 2 or out.ndim != 2:
+        raise ValueError(
+            f"show_pooling draws one channel: x {grid.shape} and pooled {out.shape} must be 2-D"
+        )
+    ph, pw = (pool_size, pool_size) if np.ndim(pool_size) == 0 else tuple(pool_size)
+    sh, sw = (
+        (ph, pw)
+        if strides is None
+        else ((strides, strides) if np.ndim(strides) == 0 else tuple(strides))
+    )
+    colors = plt.get_cmap("tab10").colors
+    fig, (left, right) = plt.subplots(
+        1,
+        2,
+        figsize=(0.55 * (grid.shape[1] + out.shape[1]) + 2.2, 0.55 * grid.shape[0] + 1.2),
+        gridspec_kw={"width_ratios": [grid.shape[1], max(out.shape[1], 1)]},
+    )
+    for ax, values in ((left, grid), (right, out)):
+        ax.imshow(np.zeros_like(values), cmap="Greys", vmin=0, vmax=1)
+        for (r, c), value in np.ndenumerate(values):
+            ax.text(c, r, f"{value:.3g}", ha="center", va="center", fontsize=9)
+        ax.set_xticks(np.arange(-0.5, values.shape[1]), minor=True)
+        ax.set_yticks(np.arange(-0.5, values.shape[0]), minor=True)
+        ax.grid(which="minor", color="0.8", linewidth=0.8)
+        ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    for (i, j), _ in np.ndenumerate(out):
+        color = colors[(i * out.shape[1] + j) % len(colors)]
+        inset = 0.06 + 0.08 * ((i + j) % 2)
+        left.add_patch(
+            plt.Rectangle(
+                (j * sw - 0.5 + inset, i * sh - 0.5 + inset),
+                pw - 2 * inset,
+                ph - 2 * inset,
+                fill=False,
+                edgecolor=color,
+                linewidth=2,
+            )
+        )
+        right.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, color=color, alpha=0.35))
+    left.set_title(f"input {grid.shape[0]}×{grid.shape[1]}", fontsize=10)
+    right.set_title(f"output {out.shape[0]}×{out.shape[1]}", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_shift_similarity(
+    shifts: Sequence[int], similarity: Mapping[str, Sequence[float]], title: str | None = None
+) -> Figure:
+    """How similar feature maps stay when the input is shifted: one line per pooling.
+
+    Args:
+        shifts: the shifts of the input, in pixels (the x axis).
+        similarity: ``{label: values}``, one value per shift (1 means unchanged).
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for label, values in similarity.items():
+        if len(values) != len(shifts):
+            raise ValueError(f"{label!r}: {len(values)} values for {len(shifts)} shifts")
+        ax.plot(shifts, values, marker="o", label=label)
+    ax.set_xlabel("shift of the input (pixels)")
+    ax.set_ylabel("similarity to the unshifted map")
+    ax.set_ylim(0, 1.05)
+    ax.set_xticks(list(shifts))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_receptive_fields(
+    responses: Sequence[Any], titles: Sequence[str] | None = None, suptitle: str | None = None
+) -> Figure:
+    """Impulse responses of one output pixel, one panel per network, on the input's grid.
+
+    Each response is a 2-D array the size of the input: how strongly each input pixel
+    reaches the chosen output pixel (0 where it cannot). The nonzero region, the
+    receptive field, is outlined and its size written under the panel.
+    """
+    items = [np.asarray(r, dtype=float) for r in responses]
+    if not items or any(r.ndim != 2 for r in items):
+        raise ValueError("each response must be a 2-D array (input height × width)")
+    if titles is not None and len(titles) != len(items):
+        raise ValueError(f"{len(titles)} titles for {len(items)} responses")
+    fig, axes = _grid(len(items), None, 2.6)
+    for i, (ax, response) in enumerate(zip(axes, items, strict=True)):
+        shown = np.where(response > 0, response, np.nan)
+        ax.imshow(shown, cmap="viridis")
+        ax.set_xticks(np.arange(-0.5, response.shape[1]), minor=True)
+        ax.set_yticks(np.arange(-0.5, response.shape[0]), minor=True)
+        ax.grid(which="minor", color="0.88", linewidth=0.5)
+        ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        rows, cols = np.flatnonzero((response > 0).any(1)), np.flatnonzero((response > 0).any(0))
+        if rows.size:
+            height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+            ax.add_patch(
+                plt.Rectangle(
+                    (cols[0] - 0.5, rows[0] - 0.5), width, height, fill=False, color="tab:red"
+                )
+            )
+            ax.set_xlabel(f"receptive field {height}×{width}", fontsize=9)
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_parameter_bars(
+    names: Sequence[str],
+    counts: Sequence[int],
+    formulas: Sequence[str | None] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """One horizontal bar per layer with its parameter count, share of the total and formula.
+
+    The largest layer is drawn in orange. ``formulas`` (optional, one per layer, ``None``
+    to leave one out) are written after the counts.
+    """
+    if len(names) != len(counts) or (formulas is not None and len(formulas) != len(names)):
+        raise ValueError(f"{len(names)} names for {len(counts)} counts")
+    total = sum(counts) or 1
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(names) + 1.2))
+    biggest = max(counts) if counts else 0
+    ax.barh(
+        range(len(names)),
+        counts,
+        color=["tab:orange" if c == biggest and c else "tab:blue" for c in counts],
+    )
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    for i, count in enumerate(counts):
+        text = f"{count:,} ({100 * count / total:.1f}%)" if count else "0"
+        if formulas is not None and formulas[i]:
+            text += f"   {formulas[i]}"
+        ax.text(count + total * 0.01, i, text, va="center", fontsize=7)
+    ax.set_xlim(0, max(biggest, 1) * 1.6)
+    if biggest >= 1_000_000:
+        ax.xaxis.set_major_formatter(lambda value, _: f"{value / 1e6:,.0f}")
+        ax.set_xlabel("millions of parameters")
+    else:
+        ax.xaxis.set_major_formatter("{x:,.0f}")
+        ax.set_xlabel("parameters")
+    ax.set_title(title or f"{sum(counts):,} parameters")
     fig.tight_layout()
     return fig
 

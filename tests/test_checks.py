@@ -18,7 +18,7 @@ def test_check_shape_explains_a_valid_convolution():
         CheckFailed, match=r"expected shape \(26, 26, 25\), got \(28, 28, 25\)"
     ) as err:
         checks.check_shape(np.zeros((28, 28, 25)), (26, 26, 25), "maps", hint=hint)
-    assert "shrinks each side by kernel − 1 = 2" in str(err.value)
+    assert "floor((n − k) / s) + 1" in str(err.value) and "n = 28, 28" in str(err.value)
 
 
 def test_check_shape_notices_missing_axis_and_swapped_axes():
@@ -96,22 +96,37 @@ def test_conv_param_formula_and_forgotten_bias():
 
 
 @pytest.mark.parametrize(
-    ("n", "k", "padding", "stride", "expected"),
+    ("n", "k", "stride", "padding", "rule", "result"),
     [
-        (28, 3, "valid", 1, 26),
-        (28, 3, "same", 1, 28),
-        (28, 3, "valid", 2, 13),
-        (28, 3, "same", 2, 14),
-        (5, 5, "valid", 1, 1),
-        (7, 2, "same", 3, 3),
+        (28, 3, 1, "valid", "floor((n − k) / s) + 1", 26),
+        (28, 3, 1, "same", "ceil(n / s)", None),
+        (29, 3, 2, "valid", "floor((n − k) / s) + 1", 14),
+        (27, 4, 2, "same", "ceil(n / s)", 14),
+        (30, 5, 1, 2, "floor((n + 2p − k) / s) + 1", None),
     ],
 )
-def test_conv_output_length_matches_keras(n, k, padding, stride, expected):
-    import keras
+def test_conv_shape_hint_states_the_rule_but_not_the_result(n, k, stride, padding, rule, result):
+    hint = checks.conv_shape_hint((n, n), (k, k), stride, padding)
+    assert rule in hint and f"n = {n}, {n}" in hint and f"s = {stride}, {stride}" in hint
+    if result is not None:  # the size itself is for the student to work out
+        assert str(result) not in hint
 
-    assert checks.conv_output_length(n, k, padding, stride) == expected
-    layer = keras.layers.Conv2D(1, k, strides=stride, padding=padding)
-    assert layer.compute_output_shape((None, n, n, 1))[1] == expected
+
+def test_conv_shape_hint_takes_keras_order_and_rejects_bad_arguments():
+    assert checks.conv_shape_hint((9, 7), 3, stride=(2, 1), padding="valid").endswith(
+        "The channel axis is separate."
+    )
+    with pytest.raises(TypeError, match="stride comes before padding"):
+        checks.conv_shape_hint((28, 28), (3, 3), "same", 2)
+    with pytest.raises(ValueError, match="'valid', 'same' or an int"):
+        checks.conv_shape_hint((28, 28), (3, 3), 1, "full")
+    with pytest.raises(TypeError, match="pair of ints"):
+        checks.conv_shape_hint((28, 28), (3, 3, 3))
+
+
+def test_checks_ship_no_output_size_function():
+    """The output-size rule is an exercise (lesson 01): helpers must not answer it."""
+    assert not hasattr(checks, "conv_output_length")
 
 
 def mnist_cnn():

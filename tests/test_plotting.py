@@ -64,20 +64,37 @@ def test_history_and_confusion_matrix():
         plotting.plot_confusion_matrix([[1, 2, 3]])
 
 
-def test_explorer_steps_match_the_product_sums():
+def _valid_map(image, kernel, bias=0.0):
+    """A reference feature map for the explorer tests (valid, stride 1)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    windows = sliding_window_view(image, kernel.shape)
+    return np.einsum("ijuv,uv->ij", windows, kernel) + bias
+
+
+def test_explorer_steps_through_the_map_it_is_given():
     image = np.arange(16, dtype=float).reshape(4, 4)
     kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-    explorer = ConvolutionExplorer(image, kernel, bias=0.5)
+    feature_map = _valid_map(image, kernel, 0.5)
+    explorer = ConvolutionExplorer(image, kernel, feature_map, bias=0.5)
     assert explorer.steps == 9 and explorer.output.shape == (3, 3)
     assert explorer.position(4) == (1, 1)
     assert explorer.describe(0) == "H[0, 0] = 0·1 + 1·0 + 4·0 + 5·(-1) + 0.5 = -4.5"
-    expected = image[:-1, :-1] - image[1:, 1:] + 0.5
-    np.testing.assert_allclose(explorer.output, expected)
+    np.testing.assert_allclose(explorer.output, feature_map)
     assert len(explorer.draw(8).axes) == 3
 
 
+def test_explorer_says_when_the_map_disagrees_with_the_product_sum():
+    image = np.arange(16, dtype=float).reshape(4, 4)
+    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
+    wrong = _valid_map(image, kernel[::-1, ::-1])  # a flipped kernel: true convolution
+    explorer = ConvolutionExplorer(image, kernel, wrong)
+    assert explorer.describe(0).endswith("= -5, but the feature map holds 5 here")
+
+
 def test_explorer_widget_slider_changes_what_is_shown():
-    explorer = ConvolutionExplorer(np.eye(5), np.ones((3, 3)))
+    image, kernel = np.eye(5), np.ones((3, 3))
+    explorer = ConvolutionExplorer(image, kernel, _valid_map(image, kernel))
     box = explorer.widget()
     text = box.children[1]
     first = text.value
@@ -86,15 +103,17 @@ def test_explorer_widget_slider_changes_what_is_shown():
 
 
 @pytest.mark.parametrize(
-    ("image", "kernel", "message"),
+    ("image", "kernel", "feature_map", "message"),
     [
-        (np.zeros((3, 3, 3)), np.ones((2, 2)), "2-D image"),
-        (np.zeros((2, 2)), np.ones((3, 3)), "larger than image"),
+        (np.zeros((3, 3, 3)), np.ones((2, 2)), np.zeros((2, 2)), "2-D image"),
+        (np.zeros((2, 2)), np.ones((3, 3)), np.zeros((1, 1)), "larger than image"),
+        (np.zeros((4, 4)), np.ones((2, 2)), np.zeros((4, 4)), "windows outside the image"),
+        (np.zeros((4, 4)), np.ones((2, 2)), np.zeros(3), "non-empty 2-D array"),
     ],
 )
-def test_explorer_rejects_bad_shapes(image, kernel, message):
+def test_explorer_rejects_bad_shapes(image, kernel, feature_map, message):
     with pytest.raises(ValueError, match=message):
-        ConvolutionExplorer(image, kernel)
+        ConvolutionExplorer(image, kernel, feature_map)
 
 
 def test_number_grids_write_every_value_and_outline_the_boxes():
@@ -114,3 +133,24 @@ def test_number_grids_reject_what_they_cannot_draw():
         plotting.show_grids([np.zeros((20, 20))])
     with pytest.raises(ValueError, match="1 titles for 2 grids"):
         plotting.show_grids([np.zeros((2, 2)), np.zeros((2, 2))], titles=["a"])
+
+
+def test_new_figures_draw_what_they_are_given():
+    fig = plotting.show_pooling(np.arange(16).reshape(4, 4), np.zeros((2, 2)), 2)
+    assert len(fig.axes) == 2 and len(fig.axes[0].texts) == 16 and len(fig.axes[0].patches) == 4
+    with pytest.raises(ValueError, match="one channel"):
+        plotting.show_pooling(np.zeros((4, 4, 2)), np.zeros((2, 2)), 2)
+    fig = plotting.plot_shift_similarity([0, 1, 2], {"a": [1, 0.5, 0.2], "b": [1, 1, 1]})
+    assert len(fig.axes[0].lines) == 2
+    with pytest.raises(ValueError, match="3 shifts"):
+        plotting.plot_shift_similarity([0, 1, 2], {"a": [1, 0.5]})
+    response = np.zeros((9, 9))
+    response[3:6, 2:7] = 1.0
+    fig = plotting.show_receptive_fields([response], titles=["a 3×5 field"])
+    assert fig.axes[0].get_xlabel() == "receptive field 3×5"
+    with pytest.raises(ValueError, match="2-D array"):
+        plotting.show_receptive_fields([np.zeros(4)])
+    fig = plotting.plot_parameter_bars(["conv", "dense"], [250, 125_100], ["3·3·1·25 + 25", None])
+    assert len(fig.axes[0].patches) == 2 and "(99.8%)" in fig.axes[0].texts[1].get_text()
+    with pytest.raises(ValueError, match="2 names for 1 counts"):
+        plotting.plot_parameter_bars(["a", "b"], [1])

@@ -65,7 +65,7 @@ def conv2d_single(x, w):
         (
             "forgets the +1: (n - k) // s",
             """
-def conv_output_size(n, k, padding="valid", stride=1):
+def conv_output_size(n, k, stride=1, padding="valid"):
     if padding == "valid":
         return (n - k) // stride
     if padding == "same":
@@ -78,7 +78,7 @@ def conv_output_size(n, k, padding="valid", stride=1):
         (
             "'same' returns n whatever the stride",
             """
-def conv_output_size(n, k, padding="valid", stride=1):
+def conv_output_size(n, k, stride=1, padding="valid"):
     if padding == "valid":
         return (n - k) // stride + 1
     if padding == "same":
@@ -91,7 +91,7 @@ def conv_output_size(n, k, padding="valid", stride=1):
         (
             "'same' as symmetric padding p = (k - 1) // 2 (wrong for even kernels and strides)",
             """
-def conv_output_size(n, k, padding="valid", stride=1):
+def conv_output_size(n, k, stride=1, padding="valid"):
     if padding == "same":
         padding = (k - 1) // 2
     if padding == "valid":
@@ -104,7 +104,7 @@ def conv_output_size(n, k, padding="valid", stride=1):
         (
             "'same' rounds down: n // s",
             """
-def conv_output_size(n, k, padding="valid", stride=1):
+def conv_output_size(n, k, stride=1, padding="valid"):
     if padding == "valid":
         return (n - k) // stride + 1
     if padding == "same":
@@ -117,7 +117,7 @@ def conv_output_size(n, k, padding="valid", stride=1):
         (
             "an int padding adds p once instead of on both sides",
             """
-def conv_output_size(n, k, padding="valid", stride=1):
+def conv_output_size(n, k, stride=1, padding="valid"):
     if padding == "valid":
         return (n - k) // stride + 1
     if padding == "same":
@@ -130,7 +130,7 @@ def conv_output_size(n, k, padding="valid", stride=1):
         (
             "treats any unknown padding as 'valid' instead of raising ValueError",
             """
-def conv_output_size(n, k, padding="valid", stride=1):
+def conv_output_size(n, k, stride=1, padding="valid"):
     if padding == "same":
         return -(-n // stride)
     if isinstance(padding, int) and not isinstance(padding, bool):
@@ -141,12 +141,51 @@ def conv_output_size(n, k, padding="valid", stride=1):
         (
             "does not reject a negative int padding",
             """
-def conv_output_size(n, k, padding="valid", stride=1):
+def conv_output_size(n, k, stride=1, padding="valid"):
     if padding == "valid":
         return (n - k) // stride + 1
     if padding == "same":
         return -(-n // stride)
     if isinstance(padding, int):
+        return (n + 2 * padding - k) // stride + 1
+    raise ValueError(padding)
+""",
+        ),
+        (
+            "keeps the old argument order (n, k, padding, stride) instead of Keras's",
+            """
+def conv_output_size(n, k, padding="valid", stride=1):
+    if padding == "valid":
+        return (n - k) // stride + 1
+    if padding == "same":
+        return -(-n // stride)
+    if isinstance(padding, int) and padding >= 0:
+        return (n + 2 * padding - k) // stride + 1
+    raise ValueError(padding)
+""",
+        ),
+        (
+            "returns a float: divides with / instead of //",
+            """
+def conv_output_size(n, k, stride=1, padding="valid"):
+    if padding == "valid":
+        return (n - k) / stride + 1
+    if padding == "same":
+        return n / stride
+    if isinstance(padding, int) and padding >= 0:
+        return (n + 2 * padding - k) / stride + 1
+    raise ValueError(padding)
+""",
+        ),
+        (
+            "default padding 'same' instead of 'valid'",
+            """
+def conv_output_size(n, k, stride=1, padding="same"):
+    if padding == "valid":
+        return (n - k) // stride + 1
+    if padding == "same":
+        return -(-n // stride)
+    if isinstance(padding, int) and padding >= 0:
         return (n + 2 * padding - k) // stride + 1
     raise ValueError(padding)
 """,
