@@ -203,6 +203,7 @@ def hub() -> Iterator[Hub]:
         skip_or_fail("npm is missing (configurable-http-proxy comes from npm)")
     if shutil.which("runuser") is None:
         skip_or_fail("runuser (util-linux) is missing")
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this run's screenshots and timings only
     work = Path(tempfile.mkdtemp(prefix="cnn-hub-"))
     work.chmod(0o755)  # the class's accounts reach the exchange and their Python through it
     state, homes = work / "state", work / "home"

@@ -226,6 +226,13 @@ def student_venv(built) -> Path:
     venv = dest / ".venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     site = next(venv.glob("lib/python*/site-packages"))
+    # The venv's bundled setuptools may predate the edition's build requirement (>=77): like
+    # the other build and run-time dependencies, it comes from this environment instead.
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "uninstall", "--quiet", "--yes", "setuptools"],
+        capture_output=True,
+        timeout=300,
+    )
     paths = sysconfig.get_paths()
     (site / "course-deps.pth").write_text(f"{paths['purelib']}\n{paths['platlib']}\n")
     install = subprocess.run(
