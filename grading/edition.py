@@ -12,7 +12,7 @@ every Colab and Binder badge and the Colab install point at. It holds
   ``jupyter-config/student/`` (JupyterLab with the student tools only);
 * a student ``README.md`` (how to start on Colab, Binder or a laptop, how to submit, the
   syllabus), a ``Makefile`` (``make lab``, ``make check``), ``nbgrader_config.py`` for the
-  Validate button, ``environment.yml``, ``.gitignore``, the licences, and a
+  Validate button, ``environment.yml``, ``.gitignore``, the licenses, and a
   ``pyproject.toml`` that installs ``helpers`` with the lessons' dependencies and the
   ``lab`` extra (no grading package, no test tools);
 
