@@ -1,5 +1,6 @@
 # The course's commands. Students need two: `make lab` and `make test`.
-# Instructors also use `make release` and `make grade SUBMISSIONS=<dir> OUT=<dir>`.
+# Instructors also use `make release`, `make grade SUBMISSIONS=<dir> OUT=<dir>`,
+# `make student-edition DEST=<dir>`, `make formgrader` and `make hub`.
 
 SHELL := /bin/bash
 VENV ?= .venv
@@ -11,6 +12,15 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	&& { echo $$p; break; }; done)
 LESSONS := $(notdir $(wildcard solutions/[0-9]*))
 LAB_FLAGS ?= --ServerApp.root_dir=lessons
+# JupyterLab's nbgrader tools per role (jupyter-config/): students get Validate and the
+# assignment list (as on Binder), instructors also the formgrader and create-assignment.
+STUDENT_CONFIG := $(CURDIR)/jupyter-config/student
+INSTRUCTOR_CONFIG := $(CURDIR)/jupyter-config/instructor
+FORMGRADER_FLAGS ?=
+# make student-edition DEST=../cnn-course-student [GIT=1]
+DEST ?=
+GIT ?=
+GRADEBOOK := .nbgrader/gradebook.db
 SUBMISSIONS ?= submitted
 OUT ?= grades
 # make grade ROSTER=roster.csv WORKERS=4 GRADE_ARGS="--timeout 900 --sandbox process"
@@ -22,7 +32,8 @@ PYTEST_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND ?= Agg
 
-.PHONY: help install lab test lint format release grade bench clean
+.PHONY: help install lab test lint format release grade bench clean \
+	student-edition gradebook formgrader return-feedback hub test-hub
 
 help:
 	@echo "make lab      set up (first time) and open JupyterLab on the lessons"
@@ -31,6 +42,13 @@ help:
 	@echo "make grade SUBMISSIONS=<dir> OUT=<dir> [ROSTER=<csv>] [WORKERS=<n>] [GRADE_ARGS=...]"
 	@echo "             autograde a class (nbgrader's submitted/ layout or a flat LMS download)"
 	@echo "make bench    time and measure every lesson at both profiles (bench/)"
+	@echo "make student-edition DEST=<dir> [GIT=1]"
+	@echo "             write what students get (lessons, helpers, Binder; no solutions) into <dir>"
+	@echo "make gradebook   make nbgrader's gradebook know every lesson (once per clone)"
+	@echo "make formgrader  open JupyterLab at the course root with nbgrader's instructor tools"
+	@echo "make return-feedback OUT=<dir>  return make grade's feedback through nbgrader's exchange"
+	@echo "make hub      run the course on a local JupyterHub (hub/jupyterhub_config.py)"
+	@echo "make test-hub the end-to-end class on JupyterHub (hub/test_hub.py)"
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11, 3.12 or 3.13 is needed (TensorFlow and nbgrader 0.9 need >= 3.11); none was found on PATH." >&2; exit 1; fi
@@ -45,7 +63,36 @@ install: $(STAMP)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(LAB_FLAGS) $(ROOT_FLAG)
+	JUPYTER_CONFIG_PATH=$(STUDENT_CONFIG) $(BIN)/jupyter lab $(LAB_FLAGS) $(ROOT_FLAG)
+
+# The instructor's view: the whole course (solutions/, lessons/, submitted/...), so that
+# every formgrader link resolves, with nbgrader's formgrader and create-assignment on.
+formgrader: $(STAMP) $(GRADEBOOK)
+	JUPYTER_CONFIG_PATH=$(INSTRUCTOR_CONFIG) $(BIN)/jupyter lab \
+		--ServerApp.root_dir=$(CURDIR) $(FORMGRADER_FLAGS) $(ROOT_FLAG)
+
+# nbgrader's gradebook (.nbgrader/gradebook.db) learns every lesson and its graded cells
+# (generate_assignment into a scratch release folder: lessons/ is left alone).
+gradebook: $(STAMP)
+	@for lesson in $(LESSONS); do \
+		$(BIN)/nbgrader generate_assignment $$lesson --force --log-level=WARN \
+			--CourseDirectory.release_directory=.nbgrader/release || exit 1; \
+	done
+	@echo "The gradebook knows $(words $(LESSONS)) lessons: $(GRADEBOOK)"
+
+$(GRADEBOOK):
+	@$(MAKE) --no-print-directory gradebook
+
+student-edition: $(STAMP)
+	@if [ -z "$(DEST)" ]; then echo "usage: make student-edition DEST=<dir> [GIT=1]" >&2; exit 2; fi
+	$(BIN)/python -m grading.edition $(DEST) $(if $(GIT),--git)
+
+# A local JupyterHub for a class (hub/run.py); test-hub runs a class through it.
+hub: $(STAMP)
+	$(BIN)/python -m hub.run $(HUB_ARGS)
+
+test-hub: $(STAMP)
+	COURSE_OFFLINE=1 $(BIN)/python -m pytest hub/test_hub.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -67,6 +114,11 @@ release: $(STAMP)
 grade: $(STAMP)
 	$(BIN)/python -m grading.autograde $(SUBMISSIONS) $(OUT) \
 		$(if $(ROSTER),--roster $(ROSTER)) $(if $(WORKERS),--workers $(WORKERS)) $(GRADE_ARGS)
+
+# After make grade SUBMISSIONS=submitted OUT=<dir>: its feedback back through nbgrader's
+# exchange, for each student's Fetch Feedback (grading/handback.py).
+return-feedback: $(STAMP)
+	$(BIN)/python -m grading.handback $(OUT)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_notebooks.py $(BENCH_ARGS)

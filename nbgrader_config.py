@@ -19,6 +19,10 @@ c.CourseDirectory.db_url = os.environ.get(
     "sqlite:///" + os.path.join(c.CourseDirectory.root, ".nbgrader", "gradebook.db"),
 )
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.corrupt"]
+# nbgrader's exchange (release_assignment, collect, release_feedback; the assignment list):
+# a folder of the course's own, not the system-wide /srv/nbgrader/exchange. On a JupyterHub
+# every user's server points COURSE_EXCHANGE at the one shared folder (hub/).
+c.Exchange.root = os.environ.get("COURSE_EXCHANGE", os.path.join(HERE, ".nbgrader", "exchange"))
 
 # Student versions: the stub every cleared solution becomes.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -54,3 +58,5 @@ c.GenerateFeedback.preprocessors = [
 ]
 
 os.makedirs(os.path.join(HERE, ".nbgrader"), exist_ok=True)
+if "COURSE_EXCHANGE" not in os.environ:  # a shared exchange is made by whoever runs the hub
+    os.makedirs(c.Exchange.root, exist_ok=True)

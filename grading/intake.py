@@ -27,7 +27,8 @@ import nbformat
 from grading import repair
 
 IGNORED_DIRS = {".ipynb_checkpoints", "__pycache__", "__MACOSX", ".git"}
-NBGRADER_FILES = {"timestamp.txt"}
+# What nbgrader itself keeps beside a submission (submit and collect write both).
+NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
 
 
 class IntakeError(RuntimeError):

@@ -1,19 +1,28 @@
 """Colab and Binder: where the course is published, its badges, and the set-up on Colab.
 
-One place says where the course lives: the ``[tool.course]`` table of ``pyproject.toml``
-(``repository``, a GitHub URL, and ``branch``). From it this module builds
+One place says where the course lives: the ``[tool.course]`` table of ``pyproject.toml``.
+Its ``student_repository`` (a GitHub URL) is the public repository of the *student edition*
+(``make student-edition``: lessons and helpers, no solutions), and ``branch`` the branch
+students open. From them this module builds
 
 * each lesson's "Open in Colab" badge (README's syllabus and the top of every lesson);
 * the "Launch Binder" badge (README), which opens JupyterLab on ``lessons/``;
 * the ``pip install`` that each lesson's set-up cell runs on Colab, and only there.
 
-``python -m helpers.colab`` rewrites all of them in ``README.md`` and ``solutions/`` from
-the configured values (``make release`` then regenerates ``lessons/``); ``--check`` changes
-nothing, lists what differs and exits 1, as the tests do. A fork edits ``[tool.course]``,
-runs both commands and is done.
+All of them point at the student repository, in this repository and in the edition alike:
+Colab and Binder cannot open a private repository, and must not open one holding solutions.
+``repository`` names this (the instructor's, private) repository; it is never linked.
 
-At run time the set-up cell calls :func:`report_colab` on Colab (after the install) to name
-the runtime's GPU, or to say how to get one. Nothing here imports TensorFlow.
+``python -m helpers.colab`` rewrites all of them in ``README.md`` and ``solutions/`` (in the
+student edition, which has no ``solutions/``: ``lessons/``) from the configured values
+(``make release`` then regenerates ``lessons/``); ``--check`` changes nothing, lists what
+differs and exits 1, as the tests do. A fork edits ``[tool.course]``, runs both commands
+and is done.
+
+On Colab the set-up cell installs the course only when the ``cnn-course`` distribution is
+not installed (its metadata, not a module name: a stray ``helpers.py`` cannot stop the
+install), then calls :func:`report_colab` to name the runtime's GPU, or to say how to get
+one. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -40,18 +49,21 @@ COLAB_BADGE_LINE = re.compile(r"^\[!\[Open in Colab\]\([^)]*\)\]\([^)]*\)\s*$", 
 SETUP_IMPORT = "from helpers import setup"
 
 # The Colab block that opens each lesson's set-up cell, before ``from helpers import setup``.
-# It must stand alone: on a fresh Colab runtime the helpers are not installed yet. Colab
-# already has TensorFlow, Keras, NumPy, ipywidgets and the rest within the lower-bound ranges
-# of pyproject.toml, so pip installs the course's package and nothing else.
+# It must stand alone: on a fresh Colab runtime the helpers are not installed yet. Whether
+# they are is read from the installed distribution's metadata, which a stray ``helpers.py``
+# on the path does not fake. Colab already has TensorFlow, Keras, NumPy, ipywidgets and the
+# rest within the ranges of pyproject.toml, so pip installs the course's package and nothing else.
 COLAB_BLOCK = """\
 import sys
 
 if "google.colab" in sys.modules:  # on Colab: install the course's helpers once per runtime
-    import importlib.util
+    import importlib.metadata
     import subprocess
 
     COURSE = "{spec}"
-    if importlib.util.find_spec("helpers") is None:
+    try:
+        importlib.metadata.distribution("{distribution}")
+    except importlib.metadata.PackageNotFoundError:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
         importlib.invalidate_caches()
     from helpers.colab import report_colab
@@ -63,31 +75,47 @@ if "google.colab" in sys.modules:  # on Colab: install the course's helpers once
 
 @dataclass(frozen=True)
 class Course:
-    """Where the course is published: a GitHub repository and the branch students open."""
+    """Where the course is published.
 
-    repository: str
+    ``student_repository``: the public GitHub repository of the student edition, which every
+    badge and the Colab install point at; ``branch``: the branch students open;
+    ``repository``: this (the instructor's) repository, optional and never linked.
+    """
+
+    student_repository: str
     branch: str = "main"
+    repository: str | None = None
 
     def __post_init__(self) -> None:
-        if not GITHUB_REPO.fullmatch(self.repository):
+        if not GITHUB_REPO.fullmatch(self.student_repository):
             raise ValueError(
-                f"[tool.course] repository = {self.repository!r} is not a GitHub repository URL "
-                "such as 'https://github.com/owner/name' (Colab opens notebooks from GitHub)"
+                f"[tool.course] student_repository = {self.student_repository!r} is not a GitHub "
+                "repository URL such as 'https://github.com/owner/name' (Colab opens notebooks "
+                "from GitHub)"
             )
         if not re.fullmatch(r"[\w./-]+", self.branch):
             raise ValueError(f"[tool.course] branch = {self.branch!r} is not a branch name")
+        if self.repository and _slug(self.repository).lower() == self.slug.lower():
+            raise ValueError(
+                f"[tool.course] student_repository is the instructor's repository "
+                f"{self.repository!r}: students would get the solutions and hidden tests. "
+                "Publish the student edition (make student-edition) to a repository of its own."
+            )
 
     @property
     def slug(self) -> str:
-        """``owner/name`` of the repository."""
-        match = GITHUB_REPO.fullmatch(self.repository)
-        assert match is not None  # checked in __post_init__
-        return match["slug"]
+        """``owner/name`` of the student repository."""
+        return _slug(self.student_repository)
 
     @property
     def install_spec(self) -> str:
-        """The pip requirement that installs the course's package from the repository."""
+        """The pip requirement that installs the course's package from the student repository."""
         return f"{DISTRIBUTION} @ git+https://github.com/{self.slug}@{self.branch}"
+
+    @property
+    def colab_block(self) -> str:
+        """The block that opens each lesson's set-up cell (installs the course on Colab)."""
+        return COLAB_BLOCK.format(spec=self.install_spec, distribution=DISTRIBUTION)
 
     @property
     def binder_url(self) -> str:
@@ -111,6 +139,12 @@ class Course:
         return f"[![Launch Binder]({BINDER_BADGE_SVG})]({self.binder_url})"
 
 
+def _slug(url: str) -> str:
+    """``owner/name`` of a GitHub repository URL (the URL itself if it is not one)."""
+    match = GITHUB_REPO.fullmatch(url)
+    return match["slug"] if match else url
+
+
 def load_course(pyproject: Path = COURSE_ROOT / "pyproject.toml") -> Course:
     """The :class:`Course` configured in ``pyproject.toml``'s ``[tool.course]`` table."""
     import tomllib
@@ -122,8 +156,17 @@ def load_course(pyproject: Path = COURSE_ROOT / "pyproject.toml") -> Course:
             f"{pyproject} not found: badges are made in a clone of the course's repository"
         ) from None
     except KeyError:
-        raise KeyError(f"{pyproject} has no [tool.course] table with the repository") from None
-    return Course(str(table["repository"]), str(table.get("branch", "main")))
+        raise KeyError(f"{pyproject} has no [tool.course] table") from None
+    if "student_repository" not in table:
+        raise KeyError(
+            f"{pyproject}: [tool.course] has no student_repository (the public repository of "
+            "the student edition, which every badge and the Colab install point at)"
+        )
+    return Course(
+        str(table["student_repository"]),
+        str(table.get("branch", "main")),
+        str(table["repository"]) if table.get("repository") else None,
+    )
 
 
 # --------------------------------------------------------------------------- run time
@@ -162,11 +205,15 @@ def report_colab() -> str:
 # --------------------------------------------------------------------------- badges
 
 
+def source_folder(root: Path = COURSE_ROOT) -> str:
+    """Where the lessons' own notebooks are: ``solutions/`` here, ``lessons/`` in the edition."""
+    return "solutions" if (root / "solutions").is_dir() else "lessons"
+
+
 def lessons(root: Path = COURSE_ROOT) -> list[str]:
-    """The lesson ids, from ``solutions/<lesson>/<lesson>.ipynb``."""
-    return sorted(
-        p.parent.name for p in (root / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name
-    )
+    """The lesson ids, from ``solutions/<lesson>/<lesson>.ipynb`` (or ``lessons/``)."""
+    folder = root / source_folder(root)
+    return sorted(p.parent.name for p in folder.glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
 def sync_readme(text: str, course: Course) -> str:
@@ -201,12 +248,16 @@ def sync_notebook(nb: Any, lesson: str, course: Course) -> Any:
     start = cell.source.find(SETUP_IMPORT)
     if start < 0:
         raise ValueError(f"{lesson}: the set-up cell does not contain {SETUP_IMPORT!r}")
-    cell.source = COLAB_BLOCK.format(spec=course.install_spec) + cell.source[start:]
+    cell.source = course.colab_block + cell.source[start:]
     return nb
 
 
 def sync(root: Path = COURSE_ROOT, write: bool = True) -> list[str]:
-    """Bring README.md and solutions/ in line with ``[tool.course]``; return what differed."""
+    """Bring README.md and the notebooks in line with ``[tool.course]``; return what differed.
+
+    The notebooks are ``solutions/`` in this repository (``make release`` carries the change
+    to ``lessons/``) and ``lessons/`` in the student edition, which has no ``solutions/``.
+    """
     import nbformat
 
     course = load_course(root / "pyproject.toml")
@@ -218,7 +269,7 @@ def sync(root: Path = COURSE_ROOT, write: bool = True) -> list[str]:
         if write:
             readme.write_text(sync_readme(text, course))
     for lesson in lessons(root):
-        path = root / "solutions" / lesson / f"{lesson}.ipynb"
+        path = root / source_folder(root) / lesson / f"{lesson}.ipynb"
         nb = nbformat.read(path, as_version=4)
         before = nbformat.writes(nb)
         synced = sync_notebook(nb, lesson, course)
@@ -233,18 +284,21 @@ def main(argv: list[str] | None = None) -> int:
     """Rewrite (or, with ``--check``, verify) the badges and Colab installs from pyproject.toml."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
+    parser.add_argument(
+        "--root", type=Path, default=Path.cwd(), help="the course folder (default: here)"
+    )
     args = parser.parse_args(argv)
-    stale = sync(write=not args.check)
-    course = load_course()
+    stale = sync(args.root, write=not args.check)
+    course = load_course(args.root / "pyproject.toml")
     for name in stale:
         print(f"{'stale' if args.check else 'rewrote'}: {name}")
     if args.check:
         if stale:
-            print(f"Run `python -m helpers.colab` to point them at {course.repository}.")
+            print(f"Run `python -m helpers.colab` to point them at {course.student_repository}.")
         return int(bool(stale))
     if any(name.startswith("solutions/") for name in stale):
         print("Now run `make release` to regenerate lessons/.")
-    print(f"Badges and Colab installs point at {course.repository} ({course.branch}).")
+    print(f"Badges and Colab installs point at {course.student_repository} ({course.branch}).")
     return 0
 
 

@@ -159,6 +159,24 @@ def quiet_warnings() -> None:
     warnings.showwarning = show
 
 
+# Runtimes that choose a profile for the student (binder/start sets COURSE_RUNTIME=binder).
+SMALL_RUNTIMES = {"binder": "Binder's machines have 1–2 CPUs and about 2 GB of memory"}
+
+
+def runtime_note(profile: Profile) -> str | None:
+    """A line for a small runtime (Binder): why it runs this profile and how to switch."""
+    runtime = os.environ.get("COURSE_RUNTIME", "").strip().lower()
+    if runtime not in SMALL_RUNTIMES:
+        return None
+    why = SMALL_RUNTIMES[runtime]
+    if profile.quick:
+        return (
+            f"{why}, so this lesson runs at the quick profile here. For the full profile, run "
+            "`%env COURSE_PROFILE=full` in a cell above this one, then the notebook from the top."
+        )
+    return f"{why}: at the full profile, lessons 04 and 05 may run out of memory here."
+
+
 def setup(seed: int = 0) -> Profile:
     """Prepare a lesson: quiet start-up, seeding, and one line saying profile, Keras and device.
 
@@ -175,4 +193,6 @@ def setup(seed: int = 0) -> Profile:
         f"Profile: {profile} · Keras {keras.__version__} on {keras.backend.backend()}"
         f" · Device: {device_report()} · seed {seed}"
     )
+    if note := runtime_note(profile):
+        print(note)
     return profile

@@ -17,6 +17,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import nbformat
 import pytest
 from jupyter_core.paths import jupyter_path
 from packaging.specifiers import SpecifierSet
@@ -202,3 +203,45 @@ def test_prefetch_skips_in_one_line_when_the_host_is_unreachable(monkeypatch, ca
         f"Prefetch skipped: offline ({prefetch.HOST} is unreachable); "
         "the lessons will use the bundled data.\n"
     )
+
+
+def test_binder_starts_the_lessons_at_its_profile(dockerfile: str) -> None:
+    start = BINDER / "start"
+    assert os.access(start, os.X_OK) and start.read_text().startswith("#!/usr/bin/env bash\n")
+    assert start.read_text().rstrip().endswith('exec "$@"'), "start must hand over to the server"
+    assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in dockerfile
+    env = {k: v for k, v in os.environ.items() if k != "COURSE_PROFILE"}
+    shown = subprocess.run(
+        ["bash", str(start), "env"], env=env, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    for setting in ("COURSE_PROFILE=quick", "COURSE_RUNTIME=binder", "TF_NUM_INTRAOP_THREADS=2"):
+        assert setting in shown, shown
+    chosen = subprocess.run(
+        ["bash", str(start), "env"],
+        env=dict(env, COURSE_PROFILE="full"),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert "COURSE_PROFILE=full" in chosen, "a profile chosen before the start is kept"
+
+
+def test_a_lessons_first_cell_says_binder_runs_the_quick_profile_and_how_to_switch() -> None:
+    from helpers import colab
+
+    lesson = synthetic.lessons()[0]
+    cell = colab.setup_cell(nbformat.read(synthetic.notebook_path(lesson, "lessons"), as_version=4))
+    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_PROFILE", "COURSE_RUNTIME")}
+    result = subprocess.run(
+        ["bash", str(BINDER / "start"), sys.executable, "-c", cell.source],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Profile: quick · Keras"), lines
+    assert "Binder" in lines[1] and "%env COURSE_PROFILE=full" in lines[1], lines
+    readme = (COURSE / "README.md").read_text()
+    assert "binder/start" in readme and "%env COURSE_PROFILE=full" in readme

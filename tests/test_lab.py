@@ -1,8 +1,11 @@
-"""`make lab` starts JupyterLab on the lessons (checked headless through its REST API)."""
+"""`make lab` starts JupyterLab on the lessons (checked headless through its REST API), as
+students see it: nbgrader's Validate button and assignment list, not the instructor tools."""
 
 import json
+import re
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -49,6 +52,15 @@ def test_make_lab_serves_the_lessons():
         assert status == 200 and json.loads(body)["type"] == "notebook"
         status, page = get(f"{base}/lab?token={token}")
         assert status == 200 and "JupyterLab" in page
+        disabled = set(json.loads(re.search(r'"disabledExtensions": (\[[^\]]*\])', page)[1]))
+        instructor = {"formgrader", "create-assignment", "course-list"}
+        assert {f"@jupyter/nbgrader:{name}" for name in instructor} <= disabled
+        assert (
+            not {"@jupyter/nbgrader:validate-assignment", "@jupyter/nbgrader:assignment-list"}
+            & disabled
+        )
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            get(f"{base}/formgrader?token={token}")
         status, body = get(f"{base}/api/kernelspecs?token={token}")
         assert "python3" in json.loads(body)["kernelspecs"]
     finally:

@@ -87,3 +87,13 @@ def test_start_up_writes_nothing_to_stderr():
     )
     assert "(1, 6, 6, 2)" in result.stdout
     assert result.stderr == ""
+
+
+def test_binder_says_why_it_runs_quick_and_how_to_switch(monkeypatch):
+    monkeypatch.setenv("COURSE_RUNTIME", "binder")
+    quick = runtime.runtime_note(runtime.Profile("quick"))
+    assert "quick profile" in quick and "%env COURSE_PROFILE=full" in quick
+    assert "2 GB" in quick and "1–2 CPUs" in quick
+    assert "run out of memory" in runtime.runtime_note(runtime.Profile("full"))
+    monkeypatch.delenv("COURSE_RUNTIME")
+    assert runtime.runtime_note(runtime.Profile("quick")) is None
