@@ -232,7 +232,7 @@ def imagenet_weights(
     """What to pass as ``weights=`` to build backbone ``name`` with ImageNet's weights.
 
     Args:
-        name: ``"vgg16"`` or ``"resnet50"`` (any capitalisation).
+        name: ``"vgg16"`` or ``"resnet50"`` (any capitalization).
         profile: the run's profile (default: :func:`helpers.runtime.current_profile`);
             ``quick`` always answers ``None`` (random weights) without looking or downloading.
         allow_download: try the download when neither the cache nor ``COURSE_WEIGHTS_DIR``
