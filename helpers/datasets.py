@@ -388,7 +388,7 @@ EVERYDAY_PHOTOS = ("cat", "coffee", "rocket", "astronaut", "china", "flower")
 
 
 def everyday_photos() -> dict[str, np.ndarray]:
-    """Real colour photos of everyday things, shipped by scikit-image and scikit-learn.
+    """Real color photos of everyday things, shipped by scikit-image and scikit-learn.
 
     Returns:
         ``{name: (H, W, 3) uint8 RGB}`` for the names in :data:`EVERYDAY_PHOTOS`: a cat
