@@ -8,7 +8,10 @@ Modules, one per concern:
 * :mod:`helpers.checks`   – instant feedback for visible tests;
 * :mod:`helpers.autodiff` – gradients through the Keras backend (TensorFlow, JAX, PyTorch);
 * :mod:`helpers.explorer` – the interactive convolution explorer;
-* :mod:`helpers.pretrained` – ImageNet weights for VGG16 / ResNet50 (cache, folder, download);
+* :mod:`helpers.pretrained` – ImageNet weights for VGG16 / ResNet50 (cache, folder, download),
+  ImageNet's class names and the whole classifiers on real photos;
+* :mod:`helpers.architectures` – networks described as layer tables, built on demand;
+* :mod:`helpers.gradients` – the size of the loss's gradient at every layer;
 * :mod:`helpers.colab`    – badges and the Colab set-up, from ``[tool.course]`` in pyproject;
 * :mod:`helpers.prefetch` – fill the data and weights caches ahead of time (Binder's build).
 

@@ -383,6 +383,32 @@ def sample_photo(name: str = "china", size: int | None = None, grey: bool = Fals
     return photo
 
 
+# Everyday scenes that installed packages ship, for ImageNet classifiers (no download).
+EVERYDAY_PHOTOS = ("cat", "coffee", "rocket", "astronaut", "china", "flower")
+
+
+def everyday_photos() -> dict[str, np.ndarray]:
+    """Real color photos of everyday things, shipped by scikit-image and scikit-learn.
+
+    Returns:
+        ``{name: (H, W, 3) uint8 RGB}`` for the names in :data:`EVERYDAY_PHOTOS`: a cat
+        (scikit-image's "chelsea"), a cup of coffee, a rocket on its launch pad, an
+        astronaut, a Chinese temple and a flower (scikit-learn's two sample photos).
+        Sizes differ (300 to 640 pixels a side).
+    """
+    import skimage.data
+
+    photos = {
+        "cat": skimage.data.chelsea(),
+        "coffee": skimage.data.coffee(),
+        "rocket": skimage.data.rocket(),
+        "astronaut": skimage.data.astronaut(),
+        "china": sample_photo("china"),
+        "flower": sample_photo("flower"),
+    }
+    return {name: np.asarray(photos[name], dtype=np.uint8)[..., :3] for name in EVERYDAY_PHOTOS}
+
+
 def clear_course_cache() -> None:
     """Delete the course's own derived cache (not the Keras data set cache)."""
     shutil.rmtree(course_cache_dir(), ignore_errors=True)

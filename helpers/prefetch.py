@@ -1,4 +1,4 @@
-"""Fill the caches the lessons read: MNIST, CIFAR-10 and the VGG16/ResNet50 no-top weights.
+"""Fill the caches the lessons read: MNIST, CIFAR-10, VGG16/ResNet50 weights, ImageNet class names.
 
 ``python -m helpers.prefetch`` downloads each file into the cache the lessons look in first
 (``$KERAS_HOME/datasets``, ``$KERAS_HOME/models``; by default under ``~/.keras``), checks
@@ -63,6 +63,14 @@ def _weights(name: str) -> Callable[[], bool]:
     return fetch
 
 
+def _classifier() -> bool:
+    """ResNet50's weights with its top and ImageNet's class names (lesson 5's photo demo)."""
+    from helpers import pretrained
+
+    weights = pretrained.imagenet_weights("resnet50", FULL, allow_download=True, include_top=True)
+    return weights is not None and pretrained.imagenet_class_index(FULL, True) is not None
+
+
 def _bundled_digits() -> bool:
     from helpers import datasets
 
@@ -74,6 +82,7 @@ ITEMS: dict[str, Callable[[], bool]] = {
     "CIFAR-10": _cifar10,
     "VGG16 weights": _weights("vgg16"),
     "ResNet50 weights": _weights("resnet50"),
+    "ResNet50 classifier and ImageNet class names": _classifier,
 }
 
 

@@ -150,3 +150,12 @@ def test_sample_photo_is_a_real_photo():
 def test_sample_photo_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         datasets.sample_photo(**kwargs)
+
+
+def test_everyday_photos_are_real_color_photos():
+    photos = datasets.everyday_photos()
+    assert list(photos) == list(datasets.EVERYDAY_PHOTOS)
+    for name, photo in photos.items():
+        assert photo.dtype == np.uint8 and photo.ndim == 3 and photo.shape[-1] == 3, name
+        assert min(photo.shape[:2]) >= 256, name
+        assert photo.std() > 20, f"{name} looks flat"

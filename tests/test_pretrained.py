@@ -1,10 +1,12 @@
 """helpers.pretrained: where the ImageNet weights come from. Never uses the network."""
 
 import hashlib
+import json
 import re
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import pretrained
@@ -22,18 +24,24 @@ def env(tmp_path, monkeypatch):
     monkeypatch.delenv(pretrained.ENV_WEIGHTS_DIR, raising=False)
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
     (tmp_path / "keras").mkdir()
-    for name, spec in list(pretrained.WEIGHT_FILES.items()):
-        fake = pretrained.WeightsFile(
-            spec.model,
-            spec.file_name,
-            "http://127.0.0.1:9/never",
-            hashlib.md5(GOOD).hexdigest(),
-            spec.size_mb,
-            spec.params,
-        )
-        monkeypatch.setitem(pretrained.WEIGHT_FILES, name, fake)
+    for table in (pretrained.WEIGHT_FILES, pretrained.TOP_WEIGHT_FILES):
+        for name, spec in list(table.items()):
+            monkeypatch.setitem(table, name, fake_spec(spec))
+    monkeypatch.setattr(pretrained, "CLASS_INDEX_FILE", fake_spec(pretrained.CLASS_INDEX_FILE))
     monkeypatch.setattr(pretrained, "_download", lambda *a, **k: pytest.fail("tried to download"))
     return tmp_path
+
+
+def fake_spec(spec: pretrained.WeightsFile, content: bytes = GOOD) -> pretrained.WeightsFile:
+    """The same file under an address that never answers, with the MD5 of ``content``."""
+    return pretrained.WeightsFile(
+        spec.model,
+        spec.file_name,
+        "http://127.0.0.1:9/never",
+        hashlib.md5(content).hexdigest(),
+        spec.size_mb,
+        spec.params,
+    )
 
 
 def put(folder: Path, name: str, content: bytes) -> Path:
@@ -207,3 +215,120 @@ def test_keras_loads_a_verified_path(env, tmp_path):
     again = keras.applications.VGG16(include_top=False, weights=str(path), input_shape=(32, 32, 3))
     first, second = model.get_weights()[0], again.get_weights()[0]
     assert (first == second).all()
+
+
+# --------------------------------------------------------------------------- with the top
+
+
+def test_top_files_and_class_index_match_keras_applications():
+    """The whole classifiers' files and the class index are the ones Keras reads."""
+    import keras.src.applications.imagenet_utils as imagenet_utils
+    import keras.src.applications.resnet as resnet
+    import keras.src.applications.vgg16 as vgg16
+
+    spec = pretrained.TOP_WEIGHT_FILES["vgg16"]
+    assert spec.url == vgg16.WEIGHTS_PATH and spec.url.endswith("/" + spec.file_name)
+    assert spec.md5 in Path(vgg16.__file__).read_text()
+    spec = pretrained.TOP_WEIGHT_FILES["resnet50"]
+    assert spec.url == resnet.BASE_WEIGHTS_PATH + spec.file_name
+    assert spec.md5 == resnet.WEIGHTS_HASHES["resnet50"][0]
+    spec = pretrained.CLASS_INDEX_FILE
+    assert spec.url == imagenet_utils.CLASS_INDEX_PATH
+    assert spec.md5 in Path(imagenet_utils.__file__).read_text()
+
+
+def test_include_top_finds_the_other_file(env, capsys):
+    put(env / "keras" / "models", "vgg16", GOOD)  # the backbone alone is not the classifier
+    assert (
+        pretrained.imagenet_weights("vgg16", FULL, allow_download=False, include_top=True) is None
+    )
+    top = env / "keras" / "models" / pretrained.TOP_WEIGHT_FILES["vgg16"].file_name
+    top.write_bytes(GOOD)
+    found = pretrained.imagenet_weights("vgg16", FULL, allow_download=False, include_top=True)
+    assert found == str(top)
+    assert "with its top" in capsys.readouterr().out
+
+
+def test_class_index_from_the_instructor_folder_lands_in_the_keras_cache(env, monkeypatch):
+    shared = env / "shared"
+    shared.mkdir()
+    (shared / pretrained.CLASS_INDEX_FILE.file_name).write_bytes(GOOD)
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(shared))
+    path = pretrained.imagenet_class_index(FULL, allow_download=False)
+    cached = env / "keras" / "models" / pretrained.CLASS_INDEX_FILE.file_name
+    assert path == str(cached) and cached.read_bytes() == GOOD  # where decode_predictions looks
+    assert sorted(p.name for p in shared.iterdir()) == [pretrained.CLASS_INDEX_FILE.file_name]
+
+
+def test_class_index_is_none_offline_and_at_the_quick_profile(env):
+    assert pretrained.imagenet_class_index(FULL, allow_download=False) is None
+    put(env / "keras" / "models", "vgg16", GOOD)
+    assert pretrained.imagenet_class_index(QUICK, allow_download=True) is None
+
+
+@pytest.mark.parametrize("profile", [QUICK, FULL])
+def test_classifier_demo_skips_in_one_line(env, capsys, profile):
+    assert pretrained.imagenet_classifier("resnet50", profile, allow_download=False) is None
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ImageNet classifier demo skipped")
+    assert ("quick profile" if profile.quick else "offline") in lines[0]
+
+
+def test_classifier_demo_skips_without_the_class_names(env, capsys):
+    top = env / "keras" / "models" / pretrained.TOP_WEIGHT_FILES["resnet50"].file_name
+    top.parent.mkdir(parents=True)
+    top.write_bytes(GOOD)
+    assert pretrained.imagenet_classifier("resnet50", FULL, allow_download=False) is None
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "imagenet_class_index.json" in lines[0]
+
+
+def test_classifier_demo_when_the_files_are_present(env, tmp_path, monkeypatch, capsys):
+    """The present path end to end, with random weights standing in for ImageNet's: a real
+    ResNet50 weights file in the format Keras publishes, found in the Keras cache, loaded by
+    keras.applications, then photos classified and decoded by keras.applications."""
+    import h5py
+    import keras
+    import keras.src.applications.imagenet_utils as imagenet_utils
+    from keras.src.legacy.saving import legacy_h5_format
+
+    from helpers import datasets
+
+    keras.utils.set_random_seed(3)
+    random_resnet = keras.applications.ResNet50(weights=None)
+    models = env / "keras" / "models"
+    models.mkdir(parents=True)
+    path = models / pretrained.TOP_WEIGHT_FILES["resnet50"].file_name
+    with h5py.File(path, "w") as handle:
+        legacy_h5_format.save_weights_to_hdf5_group(handle, random_resnet)
+    monkeypatch.setitem(
+        pretrained.TOP_WEIGHT_FILES,
+        "resnet50",
+        fake_spec(pretrained.TOP_WEIGHT_FILES["resnet50"], path.read_bytes()),
+    )
+    names = {str(i): [f"n{i:08d}", f"class_{i}"] for i in range(1000)}
+    index = models / pretrained.CLASS_INDEX_FILE.file_name
+    index.write_text(json.dumps(names))
+    monkeypatch.setattr(
+        pretrained, "CLASS_INDEX_FILE", fake_spec(pretrained.CLASS_INDEX_FILE, index.read_bytes())
+    )
+    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", names)  # Keras checks its own hash
+
+    model = pretrained.imagenet_classifier("resnet50", FULL, allow_download=False)
+    assert "ImageNet weights from" in capsys.readouterr().out
+    assert model.count_params() == 25_636_712
+    for loaded, saved in zip(model.get_weights(), random_resnet.get_weights(), strict=True):
+        assert np.array_equal(loaded, saved)
+
+    photos = list(datasets.everyday_photos().values())[:2]
+    guesses = pretrained.classify_photos(model, photos, "resnet50", top=3)
+    assert len(guesses) == 2 and all(len(guess) == 3 for guess in guesses)
+    for guess in guesses:
+        assert all(label in {n[1] for n in names.values()} for label, _ in guess)
+        probabilities = [p for _, p in guess]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert all(0 <= p <= 1 for p in probabilities)
+    with pytest.raises(ValueError, match="RGB"):
+        pretrained.classify_photos(model, [np.zeros((20, 20))], "resnet50")
+    with pytest.raises(ValueError, match="classifier"):
+        pretrained.classify_photos(model, photos, "alexnet")

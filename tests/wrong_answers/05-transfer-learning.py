@@ -43,8 +43,148 @@ def build_feature_extractor(name, input_shape=(32, 32, 3), weights=None):
     return backbone
 """,
         ),
+        (
+            "ignores the input shape: always 32×32",
+            """
+def build_feature_extractor(name, input_shape=(32, 32, 3), weights=None):
+    constructors = {"vgg16": keras.applications.VGG16, "resnet50": keras.applications.ResNet50}
+    if name.lower() not in constructors:
+        raise ValueError(name)
+    backbone = constructors[name.lower()](
+        include_top=False, weights=weights, input_shape=(32, 32, 3)
+    )
+    backbone.trainable = False
+    return backbone
+""",
+        ),
     ],
-    "ex2-prepare-images": [
+    "ex2-residual-block": [
+        (
+            "always uses the projection, even when the shapes agree",
+            """
+def residual_block_model(input_shape, filters, stride=1):
+    inputs = keras.Input(shape=tuple(input_shape))
+    branch = keras.layers.Conv2D(filters, 3, strides=stride, padding="same")(inputs)
+    branch = keras.layers.BatchNormalization()(branch)
+    branch = keras.layers.ReLU()(branch)
+    branch = keras.layers.Conv2D(filters, 3, strides=1, padding="same")(branch)
+    branch = keras.layers.BatchNormalization()(branch)
+    shortcut = inputs
+    if True:
+        shortcut = keras.layers.Conv2D(filters, 1, strides=stride)(inputs)
+        shortcut = keras.layers.BatchNormalization()(shortcut)
+    outputs = keras.layers.ReLU()(keras.layers.Add()([branch, shortcut]))
+    return keras.Model(inputs, outputs)
+""",
+        ),
+        (
+            "puts the stride on the second 3×3 convolution",
+            """
+def residual_block_model(input_shape, filters, stride=1):
+    inputs = keras.Input(shape=tuple(input_shape))
+    branch = keras.layers.Conv2D(filters, 3, strides=1, padding="same")(inputs)
+    branch = keras.layers.BatchNormalization()(branch)
+    branch = keras.layers.ReLU()(branch)
+    branch = keras.layers.Conv2D(filters, 3, strides=stride, padding="same")(branch)
+    branch = keras.layers.BatchNormalization()(branch)
+    shortcut = inputs
+    if stride != 1 or input_shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(filters, 1, strides=stride)(inputs)
+        shortcut = keras.layers.BatchNormalization()(shortcut)
+    outputs = keras.layers.ReLU()(keras.layers.Add()([branch, shortcut]))
+    return keras.Model(inputs, outputs)
+""",
+        ),
+        (
+            "applies the ReLU to the branch before the sum, and none after",
+            """
+def residual_block_model(input_shape, filters, stride=1):
+    inputs = keras.Input(shape=tuple(input_shape))
+    branch = keras.layers.Conv2D(filters, 3, strides=stride, padding="same")(inputs)
+    branch = keras.layers.BatchNormalization()(branch)
+    branch = keras.layers.ReLU()(branch)
+    branch = keras.layers.Conv2D(filters, 3, strides=1, padding="same")(branch)
+    branch = keras.layers.BatchNormalization()(branch)
+    shortcut = inputs
+    if stride != 1 or input_shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(filters, 1, strides=stride)(inputs)
+        shortcut = keras.layers.BatchNormalization()(shortcut)
+    outputs = keras.layers.Add()([keras.layers.ReLU()(branch), shortcut])
+    return keras.Model(inputs, outputs)
+""",
+        ),
+        (
+            "no batch normalization on the projection",
+            """
+def residual_block_model(input_shape, filters, stride=1):
+    inputs = keras.Input(shape=tuple(input_shape))
+    branch = keras.layers.Conv2D(filters, 3, strides=stride, padding="same")(inputs)
+    branch = keras.layers.BatchNormalization()(branch)
+    branch = keras.layers.ReLU()(branch)
+    branch = keras.layers.Conv2D(filters, 3, strides=1, padding="same")(branch)
+    branch = keras.layers.BatchNormalization()(branch)
+    shortcut = inputs
+    if stride != 1 or input_shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(filters, 1, strides=stride)(inputs)
+    outputs = keras.layers.ReLU()(keras.layers.Add()([branch, shortcut]))
+    return keras.Model(inputs, outputs)
+""",
+        ),
+        (
+            "'valid' padding",
+            """
+def residual_block_model(input_shape, filters, stride=1):
+    inputs = keras.Input(shape=tuple(input_shape))
+    branch = keras.layers.Conv2D(filters, 3, strides=stride, padding="valid")(inputs)
+    branch = keras.layers.BatchNormalization()(branch)
+    branch = keras.layers.ReLU()(branch)
+    branch = keras.layers.Conv2D(filters, 3, strides=1, padding="valid")(branch)
+    branch = keras.layers.BatchNormalization()(branch)
+    shortcut = inputs
+    if stride != 1 or input_shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(filters, 1, strides=stride)(inputs)
+        shortcut = keras.layers.BatchNormalization()(shortcut)
+    outputs = keras.layers.ReLU()(keras.layers.Add()([branch, shortcut]))
+    return keras.Model(inputs, outputs)
+""",
+        ),
+        (
+            "ReLU inside the first convolution, before its batch normalization",
+            """
+def residual_block_model(input_shape, filters, stride=1):
+    inputs = keras.Input(shape=tuple(input_shape))
+    branch = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", activation="relu")(inputs)
+    branch = keras.layers.BatchNormalization()(branch)
+    branch = keras.layers.Conv2D(filters, 3, strides=1, padding="same")(branch)
+    branch = keras.layers.BatchNormalization()(branch)
+    shortcut = inputs
+    if stride != 1 or input_shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(filters, 1, strides=stride)(inputs)
+        shortcut = keras.layers.BatchNormalization()(shortcut)
+    outputs = keras.layers.ReLU()(keras.layers.Add()([branch, shortcut]))
+    return keras.Model(inputs, outputs)
+""",
+        ),
+        (
+            "no ReLU after the sum",
+            """
+def residual_block_model(input_shape, filters, stride=1):
+    inputs = keras.Input(shape=tuple(input_shape))
+    branch = keras.layers.Conv2D(filters, 3, strides=stride, padding="same")(inputs)
+    branch = keras.layers.BatchNormalization()(branch)
+    branch = keras.layers.ReLU()(branch)
+    branch = keras.layers.Conv2D(filters, 3, strides=1, padding="same")(branch)
+    branch = keras.layers.BatchNormalization()(branch)
+    shortcut = inputs
+    if stride != 1 or input_shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(filters, 1, strides=stride)(inputs)
+        shortcut = keras.layers.BatchNormalization()(shortcut)
+    outputs = keras.layers.Add()([branch, shortcut])
+    return keras.Model(inputs, outputs)
+""",
+        ),
+    ],
+    "ex3-prepare-images": [
         (
             "scales to [0, 1] before preprocess_input (the classic silent bug)",
             """
@@ -72,7 +212,7 @@ def prepare_images(images, name, size=32):
 """,
         ),
         (
-            "preprocesses the caller's array in place, then resizes",
+            "resizes with nearest-neighbor interpolation instead of bilinear",
             """
 def prepare_images(images, name, size=32):
     modules = {
@@ -82,13 +222,27 @@ def prepare_images(images, name, size=32):
     }
     if name not in modules:
         raise ValueError(name)
-    x = images if images.ndim == 4 else np.repeat(images[..., None], 3, axis=-1)
-    x = modules[name].preprocess_input(x)
-    return keras.ops.convert_to_numpy(keras.ops.image.resize(x, (size, size))).astype("float32")
+    resized = keras.ops.image.resize(as_rgb(images), (size, size), interpolation="nearest")
+    return modules[name].preprocess_input(keras.ops.convert_to_numpy(resized)).astype("float32")
 """,
         ),
         (
-            "forgets that grey images need three channels",
+            "returns float64",
+            """
+def prepare_images(images, name, size=32):
+    modules = {
+        "vgg16": keras.applications.vgg16,
+        "resnet50": keras.applications.resnet50,
+        "mobilenet_v2": keras.applications.mobilenet_v2,
+    }
+    if name not in modules:
+        raise ValueError(name)
+    resized = keras.ops.convert_to_numpy(keras.ops.image.resize(as_rgb(images), (size, size)))
+    return modules[name].preprocess_input(resized).astype("float64")
+""",
+        ),
+        (
+            "forgets that gray images need three channels",
             """
 def prepare_images(images, name, size=32):
     modules = {
@@ -104,29 +258,28 @@ def prepare_images(images, name, size=32):
 """,
         ),
     ],
-    "ex3-build-transfer-model": [
+    "ex4-build-transfer-model": [
         (
-            "a Sequential model: no Input layer, backbone not called with training=False",
-            """
-def build_transfer_model(backbone, num_classes):
-    backbone.trainable = False
-    return keras.Sequential(
-        [
-            backbone,
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(num_classes, activation="softmax"),
-        ]
-    )
-""",
-        ),
-        (
-            "Flatten instead of GlobalAveragePooling2D",
+            "Flatten instead of averaging each feature map",
             """
 def build_transfer_model(backbone, num_classes):
     backbone.trainable = False
     inputs = keras.Input(shape=backbone.input_shape[1:])
-    x = keras.layers.Flatten()(backbone(inputs, training=False))
-    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    features = backbone(inputs, training=False)
+    pooled = keras.layers.Flatten()(features)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(pooled)
+    return keras.Model(inputs, outputs)
+""",
+        ),
+        (
+            "the maximum of each feature map instead of its average",
+            """
+def build_transfer_model(backbone, num_classes):
+    backbone.trainable = False
+    inputs = keras.Input(shape=backbone.input_shape[1:])
+    features = backbone(inputs, training=False)
+    pooled = keras.layers.GlobalMaxPooling2D()(features)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(pooled)
     return keras.Model(inputs, outputs)
 """,
         ),
@@ -135,8 +288,9 @@ def build_transfer_model(backbone, num_classes):
             """
 def build_transfer_model(backbone, num_classes):
     inputs = keras.Input(shape=backbone.input_shape[1:])
-    x = keras.layers.GlobalAveragePooling2D()(backbone(inputs, training=False))
-    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    features = backbone(inputs, training=False)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(pooled)
     return keras.Model(inputs, outputs)
 """,
         ),
@@ -146,13 +300,102 @@ def build_transfer_model(backbone, num_classes):
 def build_transfer_model(backbone, num_classes):
     backbone.trainable = False
     inputs = keras.Input(shape=backbone.input_shape[1:])
-    x = keras.layers.GlobalAveragePooling2D()(backbone(inputs, training=False))
-    outputs = keras.layers.Dense(num_classes, activation="relu")(x)
+    features = backbone(inputs, training=False)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    outputs = keras.layers.Dense(num_classes, activation="relu")(pooled)
+    return keras.Model(inputs, outputs)
+""",
+        ),
+        (
+            "an extra hidden dense layer in the head",
+            """
+def build_transfer_model(backbone, num_classes):
+    backbone.trainable = False
+    inputs = keras.Input(shape=backbone.input_shape[1:])
+    features = backbone(inputs, training=False)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    pooled = keras.layers.Dense(32, activation="relu")(pooled)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(pooled)
+    return keras.Model(inputs, outputs)
+""",
+        ),
+        (
+            "a fresh copy of the backbone (clone_model) with new random weights",
+            """
+def build_transfer_model(backbone, num_classes):
+    backbone = keras.models.clone_model(backbone)
+    backbone.trainable = False
+    inputs = keras.Input(shape=backbone.input_shape[1:])
+    features = backbone(inputs, training=False)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(pooled)
     return keras.Model(inputs, outputs)
 """,
         ),
     ],
-    "ex4-unfreeze-top": [
+    "ex5-extract-features": [
+        (
+            "calls the backbone in training mode",
+            """
+def extract_features(backbone, images, batch_size=64):
+    if batch_size < 1:
+        raise ValueError(batch_size)
+    rows = []
+    for start in range(0, len(images), batch_size):
+        maps = backbone(images[start : start + batch_size], training=True)
+        rows.append(keras.ops.convert_to_numpy(keras.ops.mean(maps, axis=(1, 2))))
+    return np.concatenate(rows).astype("float32")
+""",
+        ),
+        (
+            "drops the last, smaller batch",
+            """
+def extract_features(backbone, images, batch_size=64):
+    if batch_size < 1:
+        raise ValueError(batch_size)
+    rows = []
+    for start in range(0, len(images) - batch_size + 1, batch_size):
+        maps = backbone(images[start : start + batch_size], training=False)
+        rows.append(keras.ops.convert_to_numpy(keras.ops.mean(maps, axis=(1, 2))))
+    return np.concatenate(rows).astype("float32")
+""",
+        ),
+        (
+            "the maximum of each map instead of its average",
+            """
+def extract_features(backbone, images, batch_size=64):
+    if batch_size < 1:
+        raise ValueError(batch_size)
+    rows = []
+    for start in range(0, len(images), batch_size):
+        maps = backbone(images[start : start + batch_size], training=False)
+        rows.append(keras.ops.convert_to_numpy(keras.ops.max(maps, axis=(1, 2))))
+    return np.concatenate(rows).astype("float32")
+""",
+        ),
+        (
+            "returns the feature maps without averaging them",
+            """
+def extract_features(backbone, images, batch_size=64):
+    if batch_size < 1:
+        raise ValueError(batch_size)
+    rows = []
+    for start in range(0, len(images), batch_size):
+        maps = backbone(images[start : start + batch_size], training=False)
+        rows.append(keras.ops.convert_to_numpy(maps))
+    return np.concatenate(rows).astype("float32")
+""",
+        ),
+        (
+            "ignores batch_size: all the images in one call",
+            """
+def extract_features(backbone, images, batch_size=64):
+    maps = backbone(images, training=False)
+    return keras.ops.convert_to_numpy(keras.ops.mean(maps, axis=(1, 2))).astype("float32")
+""",
+        ),
+    ],
+    "ex6-unfreeze-top": [
         (
             "leaves BatchNormalization layers trainable",
             """
@@ -196,90 +439,19 @@ def unfreeze_top(backbone, n):
     return backbone
 """,
         ),
-    ],
-    "ex5-rank-results": [
         (
-            "sorts lowest accuracy first",
+            "changes the model but does not return it",
             """
-def rank_results(results):
-    if not results:
-        return []
-    best = max(r["accuracy"] for r in results.values())
-    rows = [
-        {"method": m, "accuracy": r["accuracy"], "seconds": r["seconds"],
-         "behind_best": best - r["accuracy"]}
-        for m, r in results.items()
-    ]
-    return sorted(rows, key=lambda row: (row["accuracy"], row["seconds"]))
-""",
-        ),
-        (
-            "ignores the tie rule (faster first)",
-            """
-def rank_results(results):
-    if not results:
-        return []
-    best = max(r["accuracy"] for r in results.values())
-    rows = [
-        {"method": m, "accuracy": r["accuracy"], "seconds": r["seconds"],
-         "behind_best": best - r["accuracy"]}
-        for m, r in results.items()
-    ]
-    return sorted(rows, key=lambda row: row["accuracy"], reverse=True)
-""",
-        ),
-        (
-            "behind_best in percentage points instead of a fraction",
-            """
-def rank_results(results):
-    if not results:
-        return []
-    best = max(r["accuracy"] for r in results.values())
-    rows = [
-        {"method": m, "accuracy": r["accuracy"], "seconds": r["seconds"],
-         "behind_best": 100 * (best - r["accuracy"])}
-        for m, r in results.items()
-    ]
-    return sorted(rows, key=lambda row: (-row["accuracy"], row["seconds"]))
-""",
-        ),
-        (
-            "behind_best measured from the first method listed, not the best",
-            """
-def rank_results(results):
-    if not results:
-        return []
-    first = next(iter(results.values()))["accuracy"]
-    rows = [
-        {"method": m, "accuracy": r["accuracy"], "seconds": r["seconds"],
-         "behind_best": first - r["accuracy"]}
-        for m, r in results.items()
-    ]
-    return sorted(rows, key=lambda row: (-row["accuracy"], row["seconds"]))
+def unfreeze_top(backbone, n):
+    backbone.trainable = True
+    first = len(backbone.layers) - n
+    for i, layer in enumerate(backbone.layers):
+        bn = isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = i >= first and not bn
 """,
         ),
     ],
-    "ex6-reuse-conv-base": [
-        (
-            "shares the source model's layer objects (and so freezes the source model)",
-            """
-def reuse_conv_base(source_model, num_classes):
-    base = []
-    for layer in source_model.layers:
-        layer.trainable = False
-        base.append(layer)
-        if isinstance(layer, keras.layers.Flatten):
-            break
-    return keras.Sequential(
-        [
-            keras.Input(shape=source_model.input_shape[1:]),
-            *base,
-            keras.layers.Dense(100, activation="relu"),
-            keras.layers.Dense(num_classes, activation="softmax"),
-        ]
-    )
-""",
-        ),
+    "ex7-reuse-conv-base": [
         (
             "clones the architecture but not the trained weights",
             """
@@ -335,6 +507,49 @@ def reuse_conv_base(source_model, num_classes):
         [
             keras.Input(shape=source_model.input_shape[1:]),
             *base,
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+""",
+        ),
+        (
+            "a head without the hidden Dense(100) layer",
+            """
+def reuse_conv_base(source_model, num_classes):
+    clone = keras.models.clone_model(source_model)
+    clone.set_weights(source_model.get_weights())
+    base = []
+    for layer in clone.layers:
+        layer.trainable = False
+        base.append(layer)
+        if isinstance(layer, keras.layers.Flatten):
+            break
+    return keras.Sequential(
+        [
+            keras.Input(shape=source_model.input_shape[1:]),
+            *base,
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+""",
+        ),
+        (
+            "copies only the first layer's weights (the first convolution), not every layer",
+            """
+def reuse_conv_base(source_model, num_classes):
+    clone = keras.models.clone_model(source_model)
+    clone.layers[0].set_weights(source_model.layers[0].get_weights())
+    base = []
+    for layer in clone.layers:
+        layer.trainable = False
+        base.append(layer)
+        if isinstance(layer, keras.layers.Flatten):
+            break
+    return keras.Sequential(
+        [
+            keras.Input(shape=source_model.input_shape[1:]),
+            *base,
+            keras.layers.Dense(100, activation="relu"),
             keras.layers.Dense(num_classes, activation="softmax"),
         ]
     )
