@@ -84,10 +84,15 @@ def _blocks(pattern: re.Pattern[str], nb: nbformat.NotebookNode) -> list[str]:
 
 
 def _distinctive(block: str) -> list[str]:
+    """A block's lines that say something of their own: long enough, not comments, and with
+    a string or at least three different names (not ``strides=strides,``, which any Keras
+    code may hold)."""
     return [
         line.strip()
         for line in block.splitlines()
-        if len(line.strip()) > MIN_LINE and not line.strip().startswith("#")
+        if len(line.strip()) > MIN_LINE
+        and not line.strip().startswith("#")
+        and ('"' in line or "'" in line or len(set(re.findall(r"[A-Za-z_]\w*", line))) >= 3)
     ]
 
 
