@@ -84,15 +84,10 @@ def _blocks(pattern: re.Pattern[str], nb: nbformat.NotebookNode) -> list[str]:
 
 
 def _distinctive(block: str) -> list[str]:
-    """A block's lines that say something of their own: long enough, not comments, and with
-    a string or at least three different names (not ``strides=strides,``, which any Keras
-    code may hold)."""
     return [
         line.strip()
         for line in block.splitlines()
-        if len(line.strip()) > MIN_LINE
-        and not line.strip().startswith("#")
-        and ('"' in line or "'" in line or len(set(re.findall(r"[A-Za-z_]\w*", line))) >= 3)
+        if len(line.strip()) > MIN_LINE and not line.strip().startswith("#")
     ]
 
 
@@ -101,7 +96,8 @@ def hidden_lines(course: Path = COURSE) -> dict[str, set[str]]:
 
     A line that students are shown anyway, anywhere in the course (a visible test, a
     demonstration cell, a stub of any lesson: the solution notebooks without their hidden
-    tests and solutions), is not secret and is left out; so are short lines and comments.
+    tests and solutions; the helpers' own code, such as ``x = np.asarray(x)``), is not
+    secret and is left out; so are short lines and comments.
     """
     solutions = {
         lesson: nbformat.read(course / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
@@ -112,6 +108,7 @@ def hidden_lines(course: Path = COURSE) -> dict[str, set[str]]:
         for nb in solutions.values()
         for cell in nb.cells
     )
+    visible += "\n".join(p.read_text() for p in sorted((course / "helpers").glob("*.py")))
     return {
         lesson: {
             line
