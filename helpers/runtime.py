@@ -11,16 +11,22 @@ The *profile* decides the scale a notebook runs at without editing it:
 
 It is read from the environment variable ``COURSE_PROFILE``. nbgrader sets
 ``NBGRADER_EXECUTION`` while it autogrades, and then the profile is always ``quick``.
+
+The Keras backend is chosen, as Keras itself reads it, by the environment variable
+``KERAS_BACKEND`` (``tensorflow``, the default; ``jax``; ``torch``) set before Keras is first
+imported. :func:`setup` tunes the one that needs it (:func:`configure_backend`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TypeVar
 
 # TensorFlow's C++ start-up messages (absl, oneDNN, CUDA probing) go to stderr, which
@@ -33,31 +39,85 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 @contextlib.contextmanager
 def silenced_stderr() -> Iterator[None]:
-    """Silence file descriptor 2 (C++ logging included) for the duration of the block.
+    """Silence stderr for the duration of the block: file descriptor 2 and ``sys.stderr``.
 
     TensorFlow writes its "absl::InitializeLog" and CUDA-probe lines straight to the
-    process's stderr at import and at device start-up, past every Python setting.
+    process's stderr at import and at device start-up, past every Python setting; JAX
+    and Python's ``logging`` write their start-up warnings to ``sys.stderr``, which in a
+    Jupyter kernel is not file descriptor 2. An exception still propagates, and its
+    traceback is shown once the block has restored both.
     """
     try:
         sys.stderr.flush()
         saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (some embedded interpreters): nothing to do
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
+    except (OSError, ValueError):  # no real fd 2 (some embedded interpreters)
+        saved = None
+    with contextlib.redirect_stderr(io.StringIO()):
+        if saved is None:
             yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+            return
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 2)
+                yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def course_cache_dir() -> Path:
+    """The folder for files the course derives itself (``$COURSE_CACHE`` or ``~/.cache/cnn-course``)."""
+    return Path(os.environ.get("COURSE_CACHE") or Path.home() / ".cache" / "cnn-course")
+
+
+# JAX keeps the programs it compiled here (per user, beside the course's other caches).
+JAX_CACHE_SUBDIR = "jax"
+# Programs that took at least this long to compile are kept; the shortest (a few ms) are
+# cheaper to compile again than to read back.
+JAX_CACHE_MIN_COMPILE_S = 0.05
+
+
+def configure_backend() -> str:
+    """Tune the active Keras backend for the lessons; return its name.
+
+    Only JAX needs it. Keras draws each new weight with ``jax.random`` on the weight's own
+    shape, and JAX compiles one program per shape: a lesson that builds many small models
+    compiles hundreds of them, where TensorFlow runs the same draws without compiling.
+
+    * Since JAX 0.5 its random numbers are "partitionable" by default, a form meant for
+      weights sharded over several devices whose programs take about seven times longer
+      to compile on the CPU. The course never shards weights: the classic form is used.
+    * Compiled programs are kept on disk (:func:`course_cache_dir`/``jax``), so a kernel
+      restarted, a lesson run again or a class graded on the same machine does not
+      compile them again.
+
+    Seeded runs stay repeatable; the random numbers differ from JAX's default form.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        settings = {
+            "jax_threefry_partitionable": False,
+            "jax_compilation_cache_dir": str(course_cache_dir() / JAX_CACHE_SUBDIR),
+            "jax_persistent_cache_min_compile_time_secs": JAX_CACHE_MIN_COMPILE_S,
+        }
+        for name, value in settings.items():
+            try:
+                jax.config.update(name, value)
+            except (AttributeError, KeyError, ValueError):  # a JAX without this setting
+                pass
+    return backend
 
 
 def import_keras_quietly() -> None:
-    """Import Keras (and its backend) and start the devices with start-up noise silenced."""
+    """Import Keras (and its backend), tune the backend, start the devices, all silenced."""
     with silenced_stderr():
         import keras  # noqa: F401
 
+        configure_backend()
         _gpu_names()
 
 
@@ -103,10 +163,15 @@ def current_profile() -> Profile:
 
 
 def seed_everything(seed: int = 0) -> None:
-    """Seed Python, NumPy and the Keras backend so that a run can be repeated."""
+    """Seed Python, NumPy and the Keras backend so that a run can be repeated.
+
+    Keras also seeds TensorFlow when it is installed, whatever the backend, and so imports
+    it: its start-up lines are silenced here as in :func:`import_keras_quietly`.
+    """
     import keras
 
-    keras.utils.set_random_seed(int(seed))
+    with silenced_stderr():
+        keras.utils.set_random_seed(int(seed))
 
 
 def _gpu_names() -> list[str]:
