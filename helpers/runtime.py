@@ -172,6 +172,14 @@ def seed_everything(seed: int = 0) -> None:
 
     with silenced_stderr():
         keras.utils.set_random_seed(int(seed))
+    # Unseeded draws (keras.random.uniform(shape)) come from one global generator. Keras
+    # 3.13 and later start a new one in set_random_seed; before, the old one kept going, and
+    # seeding again did not repeat them. Start it anew as those versions do.
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # a Keras laid out otherwise: its own set_random_seed is all there is
+        return
+    global_state.set_global_attribute("global_seed_generator", None)
 
 
 def _gpu_names() -> list[str]:
