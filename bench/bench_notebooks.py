@@ -53,9 +53,10 @@ print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024, "error": erro
 FIGURE = re.compile(r"(accuracy|MNIST:|CIFAR-10|Profile:|epochs?\b|gain|weights)", re.I)
 
 
-def bench_one(lesson: str, profile: str) -> dict:
-    """Execute one lesson at one profile; return seconds, peak MiB, key printed lines."""
-    env = dict(os.environ, COURSE_PROFILE=profile, MPLBACKEND="Agg")
+def bench_one(lesson: str, profile: str, env: dict[str, str] | None = None) -> dict:
+    """Execute one lesson at one profile (``env``: more environment variables, such as
+    ``KERAS_BACKEND``); return seconds, peak MiB, key printed lines."""
+    env = dict(os.environ, COURSE_PROFILE=profile, MPLBACKEND="Agg", **(env or {}))
     path = synthetic.notebook_path(lesson)
     result = subprocess.run(
         [sys.executable, "-c", RUNNER, str(path), str(path.parent)],

@@ -87,6 +87,9 @@ def configure_backend() -> str:
     * Since JAX 0.5 its random numbers are "partitionable" by default, a form meant for
       weights sharded over several devices whose programs take about seven times longer
       to compile on the CPU. The course never shards weights: the classic form is used.
+    * Initial weights up to :data:`JAX_SMALL_WEIGHTS` numbers are drawn by one program per
+      size bucket, cut to shape on the host, and constant ones (biases, batch
+      normalization's) are made on the host: see :func:`_initial_weights_without_compiling`.
     * Compiled programs are kept on disk (:func:`course_cache_dir`/``jax``), so a kernel
       restarted, a lesson run again or a class graded on the same machine does not
       compile them again.
@@ -109,7 +112,91 @@ def configure_backend() -> str:
                 jax.config.update(name, value)
             except (AttributeError, KeyError, ValueError):  # a JAX without this setting
                 pass
+        _initial_weights_without_compiling()
     return backend
+
+
+# Weights up to this many numbers (a 1024 x 1024 kernel) are drawn from a size bucket;
+# larger ones (VGG16's dense layers) keep JAX's own per-shape draw, which costs
+# no more than the draw itself and no bucket's extra memory.
+JAX_SMALL_WEIGHTS = 1 << 20
+
+
+def _initial_weights_without_compiling() -> None:
+    """Make Keras's JAX backend create small initial weights without compiling per shape.
+
+    Every initializer ends in ``keras.random.uniform``/``normal``/``truncated_normal`` or in
+    ``keras.ops.zeros``/``ones`` with the weight's shape, and JAX compiles a program for each
+    new shape (a quarter of a second each on a laptop's CPU, minutes for a lesson that
+    builds dozens of small models). Outside a traced function, for at most
+    :data:`JAX_SMALL_WEIGHTS` numbers, these backend functions instead draw a flat vector
+    of one of four lengths (256, 4096, 65536 or 2**20: one program per length, reused by
+    every shape that fits) and cut it to shape on the host, and zeros and ones are made by NumPy; the result
+    is put on the device. Inside ``jit`` (training steps) and for larger shapes they are
+    JAX's own. Draws from one seed stay identical from run to run.
+
+    Keras has no public setting for this: the functions are wrapped in
+    ``keras.src.backend.jax``, where every Keras 3 keeps them, and left alone where the
+    layout differs. Wrapping twice (a second ``setup()``) changes nothing.
+    """
+    import numpy as np
+
+    try:
+        import jax
+        import jax.numpy as jnp
+        from keras.src.backend import config as keras_config
+        from keras.src.backend.jax import numpy as jax_numpy
+        from keras.src.backend.jax import random as jax_random
+    except ImportError:
+        return
+
+    def tracing() -> bool:
+        return isinstance(jnp.zeros(()), jax.core.Tracer)
+
+    def size(shape: object) -> int | None:
+        try:
+            dims = tuple(int(d) for d in shape)  # type: ignore[union-attr]
+        except (TypeError, ValueError):  # a symbolic or unknown dimension
+            return None
+        return int(np.prod(dims, dtype=np.int64)) if dims else 1
+
+    def bucket(n: int) -> int:
+        """The power of 16, at least 256, that holds ``n``: 4 lengths up to 2**20."""
+        length = 256
+        while length < n:
+            length *= 16
+        return length
+
+    def bucketed(draw):  # noqa: ANN001, ANN202
+        def wrapper(shape, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            n = size(shape)
+            if n is None or n > JAX_SMALL_WEIGHTS or tracing():
+                return draw(shape, *args, **kwargs)
+            flat = draw((bucket(n),), *args, **kwargs)
+            return jax.device_put(np.asarray(flat)[:n].reshape(tuple(int(d) for d in shape)))
+
+        wrapper.course_wrapped = draw
+        return wrapper
+
+    def on_host(fill: float, make):  # noqa: ANN001, ANN202
+        def wrapper(shape, dtype=None):  # noqa: ANN001, ANN202
+            n = size(shape)
+            if n is None or n > JAX_SMALL_WEIGHTS or tracing():
+                return make(shape, dtype=dtype)
+            dtype = jnp.dtype(dtype or keras_config.floatx())
+            return jax.device_put(np.full(tuple(int(d) for d in shape), fill, dtype=dtype))
+
+        wrapper.course_wrapped = make
+        return wrapper
+
+    for name in ("uniform", "normal", "truncated_normal"):
+        draw = getattr(jax_random, name, None)
+        if callable(draw) and not hasattr(draw, "course_wrapped"):
+            setattr(jax_random, name, bucketed(draw))
+    for name, fill in (("zeros", 0.0), ("ones", 1.0)):
+        make = getattr(jax_numpy, name, None)
+        if callable(make) and not hasattr(make, "course_wrapped"):
+            setattr(jax_numpy, name, on_host(fill, make))
 
 
 def import_keras_quietly() -> None:

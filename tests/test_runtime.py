@@ -87,3 +87,77 @@ def test_start_up_writes_nothing_to_stderr():
     )
     assert "(1, 6, 6, 2)" in result.stdout
     assert result.stderr == ""
+
+
+def _setup_cells():
+    """Each distinct set-up cell (the first code cell) of the solution notebooks, by lesson."""
+    import nbformat
+
+    from grading import synthetic
+
+    cells: dict[str, list[str]] = {}
+    for lesson in synthetic.lessons():
+        nb = nbformat.read(synthetic.notebook_path(lesson), as_version=4)
+        cell = next(c for c in nb.cells if c.cell_type == "code")
+        cells.setdefault(cell.source, []).append(lesson)
+    return [pytest.param(source, id="+".join(lessons)) for source, lessons in cells.items()]
+
+
+@pytest.mark.parametrize("source", _setup_cells())
+def test_lesson_set_up_cell_writes_nothing_to_stderr_on_the_active_backend(source, tmp_path):
+    """A lesson's set-up cell, then a layer and a figure, on the backend KERAS_BACKEND names
+    (make test: TensorFlow; make test-jax: JAX), write nothing to stderr."""
+    import os
+
+    from grading import synthetic
+
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    code = (
+        source
+        + "\nlayer = keras.layers.Dense(2)\n"
+        + "print(tuple(layer(np.zeros((1, 3), 'float32')).shape))\n"
+        + "fig, ax = plt.subplots()\nax.plot([0, 1])\nplt.close(fig)\n"
+    )
+    env = dict(os.environ, COURSE_CACHE=str(tmp_path / "cache"), KERAS_HOME=str(tmp_path / "k"))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=synthetic.COURSE,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f" on {backend} · " in result.stdout and "(1, 2)" in result.stdout, result.stdout
+    assert result.stderr == ""
+
+
+def test_configure_backend_tunes_jax_and_leaves_the_others_alone(tmp_path):
+    """On JAX: the classic threefry and a compilation cache in the course's cache folder;
+    on another backend, JAX's settings (where something imported it) are left as they were."""
+    import os
+
+    code = (
+        "import sys, keras\n"
+        "from helpers import runtime\n"
+        "backend = runtime.configure_backend()\n"
+        "jax = sys.modules.get('jax')\n"
+        "print(backend, jax and jax.config.jax_threefry_partitionable,"
+        " jax and jax.config.jax_compilation_cache_dir)\n"
+    )
+    env = dict(os.environ, COURSE_CACHE=str(tmp_path / "cache"))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    backend, partitionable, cache = result.stdout.split()[-3:]
+    assert backend == os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend == "jax":
+        assert (partitionable, cache) == ("False", str(tmp_path / "cache" / "jax"))
+    else:
+        assert cache == "None", "the compilation cache is set only for the JAX backend"
