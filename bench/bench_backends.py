@@ -3,6 +3,7 @@
     python bench/bench_backends.py                                  # TensorFlow and JAX
     python bench/bench_backends.py --backends tensorflow jax torch --models 40
     python bench/bench_backends.py --lessons 02-counting-parameters 03-first-cnn-mnist
+    python bench/bench_backends.py --models 0 --first-run-only --lessons 01-convolution ...
 
 Two measurements, each in a fresh process per backend:
 
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", nargs="*", default=["tensorflow", "jax"])
     parser.add_argument("--models", type=int, default=40, help="small models to build (0: skip)")
     parser.add_argument("--lessons", nargs="*", default=["02-counting-parameters"])
+    parser.add_argument(
+        "--first-run-only", action="store_true", help="no second JAX run with the cache warm"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-backends-") as tmp:
@@ -98,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             base = None
             for backend in args.backends:
                 cache = Path(tmp) / f"{lesson}-{backend}"
-                passes = ["first run", "cache warm"] if backend == "jax" else ["first run"]
+                warm = backend == "jax" and not args.first_run_only
+                passes = ["first run", "cache warm"] if warm else ["first run"]
                 for label in passes:
                     env = {
                         "KERAS_BACKEND": backend,

