@@ -86,10 +86,12 @@ LOWEST_VENV ?= .venv-lowest
 LOWEST_STAMP := $(LOWEST_VENV)/.installed
 
 # The lowest version of every direct dependency that pyproject.toml allows (uv's
-# lowest-direct resolution, uv itself from PyPI), JAX's extra included, in its own venv.
+# lowest-direct resolution, uv itself from PyPI), JAX's extra included, in its own venv,
+# made afresh whenever pyproject.toml changes (uv would keep what still satisfies it).
 $(LOWEST_STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11, 3.12 or 3.13 is needed." >&2; exit 1; fi
-	@test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
 	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade uv
 	$(LOWEST_VENV)/bin/uv pip install --quiet --python $(LOWEST_VENV)/bin/python \
 		--resolution lowest-direct --editable '.[test,jax]'
