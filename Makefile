@@ -115,8 +115,8 @@ $(JAX_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --editable '.[test,jax]'
 	@touch $@
 
-# JAX as a first-class backend: the helpers' tests, every notebook under nbval and the
-# grading round trip, with KERAS_BACKEND=jax.
+# JAX as a first-class backend: the runtime's tests (a silent set-up, JAX's tuning), every
+# notebook under nbval and the grading round trip, with KERAS_BACKEND=jax.
 test-jax: $(JAX_STAMP)
-	COURSE_OFFLINE=1 KERAS_BACKEND=jax $(BIN)/python -m pytest $(HELPERS_TESTS) solutions \
+	COURSE_OFFLINE=1 KERAS_BACKEND=jax $(BIN)/python -m pytest tests/test_runtime.py solutions \
 		tests/test_grading.py $(PYTEST_ARGS)

@@ -95,3 +95,16 @@ def test_explorer_widget_slider_changes_what_is_shown():
 def test_explorer_rejects_bad_shapes(image, kernel, message):
     with pytest.raises(ValueError, match=message):
         ConvolutionExplorer(image, kernel)
+
+
+def test_figures_accept_backend_tensors_that_carry_gradients():
+    """A layer's output on any backend (PyTorch's refuses np.asarray) plots like an array."""
+    import keras
+
+    layer = keras.layers.Conv2D(3, 3)
+    maps = layer(np.random.default_rng(0).random((1, 10, 10, 1), dtype="float32"))
+    fig = plotting.show_feature_maps(maps)
+    assert len([ax for ax in fig.axes if ax.images]) == 3
+    fig = plotting.show_kernels(layer.kernel)
+    assert len([ax for ax in fig.axes if ax.images]) == 3
+    matplotlib.pyplot.close("all")
