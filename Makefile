@@ -94,6 +94,9 @@ $(LOWEST_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(LOWEST_VENV)
 	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade uv
 	$(LOWEST_VENV)/bin/uv pip install --quiet --python $(LOWEST_VENV)/bin/python \
+		--resolution lowest-direct --editable '.[test]'
+	@# JAX afterwards: resolved together, JAX's newest SciPy would lift NumPy off its bound.
+	$(LOWEST_VENV)/bin/uv pip install --quiet --python $(LOWEST_VENV)/bin/python \
 		--resolution lowest-direct --editable '.[test,jax]'
 	@touch $@
 
