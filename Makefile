@@ -33,7 +33,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND ?= Agg
 
 .PHONY: help install lab test lint format release grade bench clean \
-	student-edition gradebook formgrader return-feedback hub test-hub
+	student-edition gradebook formgrader return-feedback hub test-hub test-lowest test-jax
 
 help:
 	@echo "make lab      set up (first time) and open JupyterLab on the lessons"
@@ -49,6 +49,8 @@ help:
 	@echo "make return-feedback OUT=<dir>  return make grade's feedback through nbgrader's exchange"
 	@echo "make hub      run the course on a local JupyterHub (hub/jupyterhub_config.py)"
 	@echo "make test-hub the end-to-end class on JupyterHub (hub/test_hub.py)"
+	@echo "make test-lowest  the helpers' tests and two lessons on the lowest versions pyproject.toml allows"
+	@echo "make test-jax the notebooks and the grading round trip on the JAX backend"
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11, 3.12 or 3.13 is needed (TensorFlow and nbgrader 0.9 need >= 3.11); none was found on PATH." >&2; exit 1; fi
@@ -125,3 +127,51 @@ bench: $(STAMP)
 
 clean:
 	rm -rf .nbgrader .pytest_cache .ruff_cache
+
+# ---------------------------------------------------------------- runtimes
+# The helpers' own unit tests (no notebook, no grading): what test-lowest runs first.
+HELPERS_TESTS ?= tests/test_checks.py tests/test_datasets.py tests/test_plotting.py \
+	tests/test_pretrained.py tests/test_runtime.py
+# Lessons run at the lowest versions: the first figures and widgets (01), a training (03).
+LOWEST_LESSONS ?= 01-convolution 03-first-cnn-mnist
+LOWEST_VENV ?= .venv-lowest
+LOWEST_STAMP := $(LOWEST_VENV)/.installed
+
+# The lowest version of every direct dependency that pyproject.toml allows (uv's
+# lowest-direct resolution, uv itself from PyPI), JAX's extra included, in its own venv,
+# made afresh whenever pyproject.toml changes (uv would keep what still satisfies it).
+$(LOWEST_STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11, 3.12 or 3.13 is needed." >&2; exit 1; fi
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade uv
+	$(LOWEST_VENV)/bin/uv pip install --quiet --python $(LOWEST_VENV)/bin/python \
+		--resolution lowest-direct --editable '.[test]'
+	@# JAX afterwards: resolved together, JAX's newest SciPy would lift NumPy off its bound.
+	$(LOWEST_VENV)/bin/uv pip install --quiet --python $(LOWEST_VENV)/bin/python \
+		--resolution lowest-direct --editable '.[test,jax]'
+	@touch $@
+
+# Bounds tested at the low end: the helpers' tests, and LOWEST_LESSONS under nbval, on
+# TensorFlow and on JAX (make test covers the newest versions).
+test-lowest: $(LOWEST_STAMP)
+	@$(LOWEST_VENV)/bin/uv pip list --python $(LOWEST_VENV)/bin/python 2>/dev/null \
+		| grep -iE '^(tensorflow|keras|jax|jaxlib|numpy|matplotlib|ipython|ipykernel|ipywidgets|scikit-learn|pillow|mlxtend) ' \
+		| awk '{printf "%s %s  ", $$1, $$2} END {print ""}'
+	PATH=$(abspath $(LOWEST_VENV))/bin:$$PATH COURSE_OFFLINE=1 $(LOWEST_VENV)/bin/python -m pytest \
+		$(HELPERS_TESTS) $(addprefix solutions/,$(LOWEST_LESSONS)) $(PYTEST_ARGS)
+	PATH=$(abspath $(LOWEST_VENV))/bin:$$PATH COURSE_OFFLINE=1 KERAS_BACKEND=jax \
+		$(LOWEST_VENV)/bin/python -m pytest tests/test_runtime.py \
+		solutions/$(firstword $(LOWEST_LESSONS)) $(PYTEST_ARGS)
+
+JAX_STAMP := $(VENV)/.installed-jax
+
+$(JAX_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --editable '.[test,jax]'
+	@touch $@
+
+# JAX as a first-class backend: the runtime's tests (a silent set-up, JAX's tuning), every
+# notebook under nbval and the grading round trip, with KERAS_BACKEND=jax.
+test-jax: $(JAX_STAMP)
+	COURSE_OFFLINE=1 KERAS_BACKEND=jax $(BIN)/python -m pytest tests/test_runtime.py solutions \
+		tests/test_grading.py $(PYTEST_ARGS)

@@ -79,11 +79,17 @@ def two_cpus() -> None:
     os.sched_setaffinity(0, cpus)
 
 
-def bench_one(lesson: str, profile: str | None, base: dict[str, str] | None = None) -> dict:
+def bench_one(
+    lesson: str,
+    profile: str | None,
+    base: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+) -> dict:
     """Execute one lesson at one profile; return seconds, peak MiB, key printed lines.
 
-    ``base``: the environment to run in (Binder's: its own profile, at most 2 CPUs)."""
-    env = dict(base or os.environ, MPLBACKEND="Agg")
+    ``base``: the environment to run in (Binder's: its own profile, at most 2 CPUs);
+    ``env``: more environment variables, such as ``KERAS_BACKEND``."""
+    env = dict(base or os.environ, MPLBACKEND="Agg", **(env or {}))
     if profile:
         env["COURSE_PROFILE"] = profile
     path = synthetic.notebook_path(lesson)

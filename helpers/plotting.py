@@ -6,12 +6,23 @@ test it; in Jupyter the figure shows itself at the end of the cell.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+
+def _numpy(value: Any) -> Any:
+    """A backend tensor (TensorFlow, JAX, or PyTorch, which refuses ``np.asarray`` on a
+    tensor that carries gradients) as a NumPy array; lists, arrays and numbers as they are."""
+    if value is None or isinstance(value, (np.ndarray, list, tuple, numbers.Number)):
+        return value
+    import keras
+
+    return keras.ops.convert_to_numpy(value)
 
 
 def _grid(n: int, ncols: int | None, panel: float, extra_width: float = 0.0):
@@ -30,9 +41,10 @@ def _grid(n: int, ncols: int | None, panel: float, extra_width: float = 0.0):
 
 def _as_images(images: Any) -> list[np.ndarray]:
     """Accept a list of 2-D/3-D arrays or one stacked array ``(N, H, W[, C])``."""
+    images = _numpy(images)
     if isinstance(images, np.ndarray) and images.ndim in (2,):
         return [images]
-    items = [np.asarray(image) for image in images]
+    items = [np.asarray(_numpy(image)) for image in images]
     for i, image in enumerate(items):
         if image.ndim == 3 and image.shape[-1] == 1:
             items[i] = image[..., 0]
@@ -88,7 +100,7 @@ def show_kernels(
             ``(kh, kw, 1, F)`` / ``(kh, kw, F)`` whose filters are shown one per panel.
         annotate: write each weight in its cell (only for kernels up to 7×7).
     """
-    array = kernels if isinstance(kernels, list) else np.asarray(kernels)
+    array = kernels if isinstance(kernels, list) else np.asarray(_numpy(kernels))
     if isinstance(array, np.ndarray):
         if array.ndim == 2:
             array = [array]
@@ -100,7 +112,7 @@ def show_kernels(
             raise ValueError(
                 f"kernels of shape {array.shape}: expected (k, k), (k, k, F) or (k, k, C, F)"
             )
-    items = [np.asarray(k, dtype=float) for k in array]
+    items = [np.asarray(_numpy(k), dtype=float) for k in array]
     fig, axes = _grid(len(items), ncols, 1.9, extra_width=0.5)
     for i, (ax, kernel) in enumerate(zip(axes, items, strict=True)):
         limit = float(np.abs(kernel).max()) or 1.0
@@ -191,7 +203,7 @@ def show_feature_maps(
     ``symmetric=True`` centers each map's color scale on 0, for signed responses such as
     edge detectors (use it with a diverging colormap, e.g. ``cmap="RdBu_r"``).
     """
-    array = np.asarray(maps, dtype=float)
+    array = np.asarray(_numpy(maps), dtype=float)
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
     if array.ndim == 2:
@@ -432,7 +444,7 @@ def plot_confusion_matrix(
     normalize: bool = False,
 ) -> Figure:
     """A confusion matrix (rows: true class, columns: predicted) with counts in the cells."""
-    counts = np.asarray(matrix, dtype=float)
+    counts = np.asarray(_numpy(matrix), dtype=float)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
         raise ValueError(f"a confusion matrix is square, got shape {counts.shape}")
     shown = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts

@@ -159,3 +159,103 @@ def test_everyday_photos_are_real_color_photos():
         assert photo.dtype == np.uint8 and photo.ndim == 3 and photo.shape[-1] == 3, name
         assert min(photo.shape[:2]) >= 256, name
         assert photo.std() > 20, f"{name} looks flat"
+
+
+def fake_cifar10_archive(path, per_batch=3):
+    """A small archive laid out as CIFAR-10's python version: five train batches and a test
+    batch, pickled dicts of uint8 rows (1024 red, 1024 green, 1024 blue) and labels."""
+    import io
+    import pickle
+    import tarfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as archive:
+        for index, name in enumerate([*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]):
+            rows = np.zeros((per_batch, 3 * 1024), np.uint8)
+            rows[:, :1024], rows[:, 1024:2048], rows[:, 2048:] = 10 + index, 100, 200
+            batch = {b"data": rows, b"labels": [index % 10] * per_batch, b"batch_label": b"x"}
+            blob = pickle.dumps(batch, protocol=2)
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(blob)
+            archive.addfile(info, io.BytesIO(blob))
+    return datasets.sha256_of(path)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        datasets.CIFAR10_ARCHIVE_KERAS_3_6,  # Keras >= 3.6
+        datasets.CIFAR10_ARCHIVE_KERAS_3_5,  # Keras 3.5
+        datasets.CIFAR10_ARCHIVE_DOWNLOADED,  # the publisher's name, copied by hand
+    ],
+)
+def test_cifar10_is_found_under_every_keras_file_name(caches, monkeypatch, capsys, name):
+    path = datasets.keras_cache_dir() / name
+    monkeypatch.setattr(datasets, "CIFAR10_SHA256", fake_cifar10_archive(path))
+    monkeypatch.setattr(
+        datasets, "download", lambda *a, **k: pytest.fail("a pre-seeded archive was downloaded")
+    )
+    data = datasets.load_cifar10(FULL, allow_download=True)
+    assert data.full and "full CIFAR-10 (15 train / 3 test" in capsys.readouterr().out
+    assert data.x_train.shape == (15, 32, 32, 3) and data.x_test.shape == (3, 32, 32, 3)
+    assert data.x_train.dtype == np.uint8 and data.y_train.dtype == np.uint8
+    # channels last, batches in order: red is 10 + batch index, green 100, blue 200
+    assert data.x_train[:, 0, 0].tolist() == [[10 + i // 3, 100, 200] for i in range(15)]
+    assert data.x_test[0, 31, 31].tolist() == [15, 100, 200]
+    assert data.y_train.tolist() == [i // 3 for i in range(15)] and data.y_test.tolist() == [5] * 3
+    assert path.exists(), "the pre-seeded archive is read in place"
+
+
+@pytest.mark.parametrize(
+    ("version", "name"),
+    [
+        ("3.5.0", datasets.CIFAR10_ARCHIVE_KERAS_3_5),
+        ("3.6.0", datasets.CIFAR10_ARCHIVE_KERAS_3_6),
+        ("3.10.0", datasets.CIFAR10_ARCHIVE_KERAS_3_6),
+        ("3.15.1", datasets.CIFAR10_ARCHIVE_KERAS_3_6),
+    ],
+)
+def test_cifar10_archive_name_follows_the_keras_version(version, name):
+    assert datasets.cifar10_archive_name(version) == name
+
+
+def test_cifar10_looks_first_under_the_installed_keras_name():
+    names = datasets.cifar10_archive_names()
+    assert names[0] == datasets.cifar10_archive_name()
+    assert sorted(names) == sorted(
+        [
+            datasets.CIFAR10_ARCHIVE_KERAS_3_6,
+            datasets.CIFAR10_ARCHIVE_KERAS_3_5,
+            datasets.CIFAR10_ARCHIVE_DOWNLOADED,
+        ]
+    )
+
+
+def test_cifar10_download_goes_where_the_installed_keras_reads(caches, monkeypatch, capsys):
+    source = datasets.keras_cache_dir().parent / "source.tar.gz"
+    digest = fake_cifar10_archive(source)
+    monkeypatch.setattr(datasets, "CIFAR10_SHA256", digest)
+    monkeypatch.setattr(datasets, "CIFAR10_URL", source.as_uri())
+    data = datasets.load_cifar10(FULL, allow_download=True)
+    assert data.full and "Downloaded CIFAR-10" in capsys.readouterr().out
+    assert (datasets.keras_cache_dir() / datasets.cifar10_archive_name()).is_file()
+
+
+def test_corrupt_cifar10_archive_is_set_aside_and_another_name_used(caches, monkeypatch, capsys):
+    good = datasets.keras_cache_dir() / datasets.CIFAR10_ARCHIVE_DOWNLOADED
+    monkeypatch.setattr(datasets, "CIFAR10_SHA256", fake_cifar10_archive(good))
+    bad = datasets.keras_cache_dir() / datasets.cifar10_archive_name()
+    bad.write_bytes(b"\x1f\x8b truncated")
+    data = datasets.load_cifar10(FULL, allow_download=False)
+    assert data.full and "corrupt" in capsys.readouterr().out
+    assert not bad.exists() and bad.with_name(bad.name + ".corrupt").exists()
+
+
+def test_cifar10_archive_without_its_batches_is_a_clear_error(tmp_path):
+    import tarfile
+
+    path = tmp_path / "empty.tar.gz"
+    with tarfile.open(path, "w:gz"):
+        pass
+    with pytest.raises(datasets.DataError, match="data_batch_1.*test_batch"):
+        datasets.read_cifar10_archive(path)

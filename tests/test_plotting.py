@@ -154,3 +154,16 @@ def test_new_figures_draw_what_they_are_given():
     assert len(fig.axes[0].patches) == 2 and "(99.8%)" in fig.axes[0].texts[1].get_text()
     with pytest.raises(ValueError, match="2 names for 1 counts"):
         plotting.plot_parameter_bars(["a", "b"], [1])
+
+
+def test_figures_accept_backend_tensors_that_carry_gradients():
+    """A layer's output on any backend (PyTorch's refuses np.asarray) plots like an array."""
+    import keras
+
+    layer = keras.layers.Conv2D(3, 3)
+    maps = layer(np.random.default_rng(0).random((1, 10, 10, 1), dtype="float32"))
+    fig = plotting.show_feature_maps(maps)
+    assert len([ax for ax in fig.axes if ax.images]) == 3
+    fig = plotting.show_kernels(layer.kernel)
+    assert len([ax for ax in fig.axes if ax.images]) == 3
+    matplotlib.pyplot.close("all")
