@@ -24,8 +24,10 @@ GRADEBOOK := .nbgrader/gradebook.db
 SUBMISSIONS ?= submitted
 OUT ?= grades
 # make grade ROSTER=roster.csv WORKERS=4 GRADE_ARGS="--timeout 900 --sandbox process"
+# make grade SCHEDULER=tcp://HOST:8786 (a Dask cluster: docs/grading-on-a-cluster.md)
 ROSTER ?=
 WORKERS ?=
+SCHEDULER ?=
 GRADE_ARGS ?=
 PYTEST_ARGS ?=
 # nbgrader calls `alembic` by name: the venv's tools come first on PATH.
@@ -41,6 +43,7 @@ help:
 	@echo "make release  regenerate lessons/ (student versions) from solutions/"
 	@echo "make grade SUBMISSIONS=<dir> OUT=<dir> [ROSTER=<csv>] [WORKERS=<n>] [GRADE_ARGS=...]"
 	@echo "             autograde a class (nbgrader's submitted/ layout or a flat LMS download)"
+	@echo "             [SCHEDULER=tcp://HOST:PORT]: on a Dask cluster (docs/grading-on-a-cluster.md)"
 	@echo "make bench    time and measure every lesson at both profiles (bench/)"
 	@echo "make student-edition DEST=<dir> [GIT=1]"
 	@echo "             write what students get (lessons, helpers, Binder; no solutions) into <dir>"
@@ -115,7 +118,8 @@ release: $(STAMP)
 
 grade: $(STAMP)
 	$(BIN)/python -m grading.autograde $(SUBMISSIONS) $(OUT) \
-		$(if $(ROSTER),--roster $(ROSTER)) $(if $(WORKERS),--workers $(WORKERS)) $(GRADE_ARGS)
+		$(if $(ROSTER),--roster $(ROSTER)) $(if $(WORKERS),--workers $(WORKERS)) \
+		$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(GRADE_ARGS)
 
 # After make grade SUBMISSIONS=submitted OUT=<dir>: its feedback back through nbgrader's
 # exchange, for each student's Fetch Feedback (grading/handback.py).

@@ -5,6 +5,7 @@ Usage (or ``make grade SUBMISSIONS=<dir> OUT=<dir> [GRADE_ARGS=...]``)::
     python -m grading.autograde SUBMISSIONS OUT [--roster FILE] [--workers N]
         [--timeout S] [--cell-timeout S] [--memory MB] [--sandbox auto|namespaces|process|none]
         [--lessons ID ...] [--layout auto|nbgrader|flat] [--run-all] [--cold-kernels]
+        [--scheduler tcp://HOST:PORT] [--resume]
 
 ``SUBMISSIONS`` is nbgrader's ``submitted/`` layout (``<student>/<lesson>/<notebook>.ipynb``)
 or a flat LMS download (``<student>_<lesson>.ipynb`` files; give a ``--roster``), see
@@ -22,6 +23,11 @@ out the demonstration cells no graded cell depends on (:mod:`grading.slicing`; `
 runs them too). Kernels are forked warm from one
 server that has imported the heavy libraries (:mod:`grading.zygote`; ``--cold-kernels``
 starts each from scratch). Neither the repository nor the submissions folder is written to.
+
+With ``--scheduler`` the jobs are graded on the workers of a Dask cluster instead, each as
+here (:mod:`grading.cluster`); without it Dask is not imported. Every finished row is
+recorded in ``OUT/journal.jsonl`` as it comes in; ``--resume`` grades only what an
+interrupted run had not finished (:mod:`grading.journal`).
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from typing import Any
 import nbformat
 
 from grading import intake as intaking
-from grading import pool, report, sandbox, slicing, zygote
+from grading import journal, pool, report, sandbox, slicing, zygote
 from grading.run import is_setup
 
 COURSE = Path(__file__).resolve().parent.parent
@@ -269,6 +275,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="start every kernel from scratch instead of forking it warm (grading.zygote)",
     )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the workers of this Dask scheduler (tcp://HOST:PORT; see "
+        "docs/grading-on-a-cluster.md)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep what OUT/journal.jsonl says an earlier run of the same notebooks finished",
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep the temporary work folder")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser.parse_args(argv)
@@ -385,7 +402,8 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
         raise GradingError(f"not lessons of this course: {unknown}; choose from {lessons}")
     for warning in found.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    level = sandbox.resolve_level(args.sandbox)
+    # on a cluster each Dask worker resolves the level for itself
+    level = args.sandbox if args.scheduler else sandbox.resolve_level(args.sandbox)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     env = tool_env()
@@ -429,7 +447,9 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
                 lsn: [str(p) for p in (master / "lessons" / lsn).iterdir() if p.suffix != ".ipynb"]
                 for lsn in graded_lessons
             },
-            "home_files": warm_caches(
+            "home_files": {}
+            if args.scheduler
+            else warm_caches(
                 work,
                 env,
                 "".join(
@@ -446,28 +466,38 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
             work / "zygote", sandbox.kernel_env(env, work / "zygote", kernel_settings(args))
         )
         with contextlib.ExitStack() as stack:
-            cold = level == "none" or args.cold_kernels
+            records = stack.enter_context(journal.Journal(out, args.resume, args.sandbox))
+            cold = level == "none" or args.cold_kernels or bool(args.scheduler)
             ctx["zygote"] = "" if cold else stack.enter_context(warm)
             kernels = "warm (forked from a preloaded server)" if ctx["zygote"] else "cold"
             if warm.problem:
                 print(f"warning: {warm.problem}; kernels start cold", file=sys.stderr)
             jobs = make_jobs(args, found.submissions, ctx)
-            progress = pool.Progress(len(jobs), quiet=args.quiet)
+            graded = {job["index"]: r for job in jobs if (r := records.done(job)) is not None}
+            todo = [job for job in jobs if job["index"] not in graded]
+            progress = records.recording(pool.Progress(len(todo), quiet=args.quiet))
             if not args.quiet:
+                where = (
+                    f"on {args.scheduler}" if args.scheduler else f"with {args.workers} worker(s)"
+                )
                 print(
-                    f"Grading {len(jobs)} notebook(s) of {len({s.student for s in found.submissions})} "
-                    f"student(s) with {args.workers} worker(s); sandbox: {level}",
+                    f"Grading {len(todo)} notebook(s) of {len({s.student for s in found.submissions})} "
+                    f"student(s) {where}; sandbox: {level}"
+                    + (f" ({len(graded)} graded before: --resume)" if graded else ""),
                     file=sys.stderr,
                 )
-            graded = {
-                job["index"]: r
-                for job, r in zip(jobs, pool.run(jobs, args.workers, progress, env), strict=True)
-            }
+            if args.scheduler:
+                from grading import cluster
+
+                ran, on_cluster = cluster.run(todo, ctx, args, progress)
+            else:
+                ran = pool.run(todo, args.workers, progress, env)
+            graded.update({job["index"]: r for job, r in zip(todo, ran, strict=True)})
         results = [
             graded.get(i) or not_graded(s, ctx["max_scores"].get(s.lesson, 0.0))
             for i, s in enumerate(found.submissions)
         ]
-        failed_logs = [job for job in jobs if graded[job["index"]]["status"] == "error"]
+        failed_logs = [job for job in todo if graded[job["index"]]["status"] == "error"]
         if failed_logs:
             (out / "logs").mkdir(exist_ok=True)
             for job in failed_logs:
@@ -479,9 +509,15 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
             shutil.rmtree(work, ignore_errors=True)
     run = {
         "seconds": time.perf_counter() - started,
-        "workers": args.workers,
-        "sandbox": sandbox.describe(level),
-        "kernels": kernels,
+        **(
+            on_cluster
+            if args.scheduler
+            else {
+                "workers": args.workers,
+                "sandbox": sandbox.describe(level),
+                "kernels": kernels,
+            }
+        ),
         "layout": found.layout,
         "timeout": args.timeout,
         "memory_mb": args.memory,
@@ -515,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         csv_path, text = grade_class(args)
-    except (GradingError, intaking.IntakeError, RuntimeError) as error:
+    except (GradingError, intaking.IntakeError, RuntimeError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(text)
