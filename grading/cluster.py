@@ -54,6 +54,7 @@ import ctypes
 import functools
 import hashlib
 import json
+import math
 import os
 import secrets
 import shutil
@@ -156,6 +157,34 @@ def payload(job: dict[str, Any], slots: dict[str, int]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- on a Dask worker
 
 
+def usable_cores() -> int:
+    """Cores this process may use: its CPU affinity, and the CPU quota of its cgroup where a
+    container runtime set one (Kubernetes limits CPU so, not by affinity)."""
+    cores = autograde.cores()
+    with contextlib.suppress(OSError, ValueError):
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    return cores
+
+
+def kernel_settings(slots: int) -> dict[str, str]:
+    """:func:`grading.autograde.kernel_settings` for a machine that grades ``slots``
+    submissions at once: each kernel gets its share of the usable cores."""
+    settings = autograde.kernel_settings(argparse.Namespace(workers=slots))
+    threads = str(max(1, usable_cores() // max(1, slots)))
+    for name in (
+        "TF_NUM_INTRAOP_THREADS",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+    ):
+        settings[name] = threads
+    if slots <= 1:
+        settings["TF_NUM_INTEROP_THREADS"] = threads
+    return settings
+
+
 def die_with_parent(signum: int) -> None:
     """Get ``signum`` when the parent process dies (Linux; elsewhere nothing)."""
     if sys.platform.startswith("linux"):
@@ -226,9 +255,11 @@ class Site(WorkerPlugin):
         self.level = sandbox.resolve_level(self.manifest["sandbox"])
         env = autograde.tool_env()
         self.env = env
-        self.settings = autograde.kernel_settings(argparse.Namespace(workers=slots))
+        self.settings = kernel_settings(slots)
+        # the course checkout the grader runs from, if it does (not an installed wheel)
+        checkout = autograde.COURSE if (autograde.COURSE / "pyproject.toml").is_file() else folder
         mine = autograde.hidden_paths(
-            autograde.COURSE, folder, folder, folder, [self.worker.local_directory]
+            checkout, folder, folder, folder, [self.worker.local_directory]
         )
         self.hide = sorted(set(self.manifest["hide"]) | set(mine))
         self.keep = autograde.kept_paths()
