@@ -34,12 +34,13 @@ PYTEST_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND ?= Agg
 
-.PHONY: help install lab test lint format release grade bench clean \
+.PHONY: help install lab test lint format release grade bench clean test-cluster \
 	student-edition gradebook formgrader return-feedback hub test-hub test-lowest test-jax
 
 help:
 	@echo "make lab      set up (first time) and open JupyterLab on the lessons"
 	@echo "make test     set up (first time) and run every test: lint, helpers, notebooks, grading"
+	@echo "make test-cluster  grading on a local Dask cluster, a worker killed mid-run (minutes)"
 	@echo "make release  regenerate lessons/ (student versions) from solutions/"
 	@echo "make grade SUBMISSIONS=<dir> OUT=<dir> [ROSTER=<csv>] [WORKERS=<n>] [GRADE_ARGS=...]"
 	@echo "             autograde a class (nbgrader's submitted/ layout or a flat LMS download)"
@@ -107,8 +108,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# tests/test_cluster.py runs a Dask cluster for minutes: `make test-cluster` (CI runs both)
 test: lint
-	COURSE_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	COURSE_OFFLINE=1 $(BIN)/python -m pytest --ignore=tests/test_cluster.py $(PYTEST_ARGS)
+
+test-cluster: $(STAMP)
+	COURSE_OFFLINE=1 $(BIN)/python -m pytest tests/test_cluster.py $(PYTEST_ARGS)
 
 release: $(STAMP)
 	@for lesson in $(LESSONS); do \

@@ -77,7 +77,7 @@ from distributed.scheduler import KilledWorker
 
 from grading import autograde, intake, pool, report, sandbox, zygote
 
-TASK_RETRIES = 2  # more runs of a task that raised (not of one whose worker died)
+TASK_RETRIES = 2  # more runs of a task that raised (one whose workers died: the scheduler's)
 LOG_TAIL = 256 * 1024  # bytes of a failed grading's log that come back
 READY_TIMEOUT = 300  # seconds for a Dask worker's host to import the grader
 PR_SET_PDEATHSIG = 1
@@ -309,7 +309,7 @@ class Site(WorkerPlugin):
 
     def grade(self, task: dict[str, Any]) -> dict[str, Any]:
         """Grade one submission as the local grader does; the result and files, as data."""
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.time()
         host = urlparse(self.worker.address).hostname or ""
         self.prepare(task["slots"].get(host) or self.worker.state.nthreads)
         where = {"worker": self.worker.address, "host": socket.gethostname()}
@@ -319,7 +319,7 @@ class Site(WorkerPlugin):
             return {"result": result, "log": self.problem + "\n"}
         work = Path(tempfile.mkdtemp(prefix="task-", dir=self.folder / "tasks"))
         try:
-            return self._grade(task, work, where, started)
+            return self._grade(task, work, {**where, "started_at": started_at}, started)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -357,6 +357,7 @@ class Site(WorkerPlugin):
             "sandbox": self.level,
             "kernels": "warm" if self.zygote else "cold",
             "task_seconds": round(time.perf_counter() - started, 2),
+            "finished_at": time.time(),
         }
         reply: dict[str, Any] = {"result": result}
         lesson, student = job["lesson"], job["student"]
@@ -547,19 +548,23 @@ def slots_per_host(client: Client) -> dict[str, int]:
 
 def task_failure(job: dict[str, Any], future: Any) -> tuple[dict[str, Any], str]:
     """The ``error`` row of a task that did not finish, and the log text that says why."""
-    if future.status == "cancelled":
-        why = "the Dask task was cancelled (the scheduler lost it)"
-        return pool.failure(job, "error", why), why + "\n"
     error = future.exception()
     if isinstance(error, KilledWorker):
+        deaths = error.allowed_failures + 1
         why = (
-            f"the Dask workers grading it died {error.allowed_failures + 1} times "
+            f"the Dask workers grading it died {deaths} time{'s' if deaths > 1 else ''} "
             f"(last: {error.last_worker.address}); not tried again"
         )
     else:
         why = f"the Dask task failed: {type(error).__name__}: {error}"
     trace = "".join(traceback.format_tb(future.traceback()))
     return pool.failure(job, "error", why[:500]), f"{why}\n{trace}"
+
+
+def retry(future: Any) -> bool:
+    """Whether a task that did not finish is run again: one that raised, not one whose
+    workers died (the scheduler has run that one again as often as it allows)."""
+    return future.status == "error" and not isinstance(future.exception(), KilledWorker)
 
 
 def deliver(job: dict[str, Any], reply: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -587,6 +592,8 @@ def run(
     client = Client(args.scheduler, timeout=60)
     results: dict[int, dict[str, Any]] = {}
     running: dict[str, tuple[Any, dict]] = {}
+    handled = 0.0  # seconds this machine spent taking results in (files, journal, progress)
+    attempts: dict[int, int] = {}  # job index -> times its task raised
     try:
         client.register_plugin(Site(name, files, manifest), name=name)
         threads = sum(client.nthreads().values())
@@ -613,22 +620,30 @@ def run(
                     )
                     progress.update(results[job["index"]])
                     continue
+                attempt = attempts.get(job["index"], 0)
                 future = client.submit(
-                    grade_task,
-                    name,
-                    task,
-                    key=f"{name}-{job['index']:05d}",
-                    pure=False,
-                    retries=TASK_RETRIES,
+                    grade_task, name, task, key=f"{name}-{job['index']:05d}-{attempt}", pure=False
                 )
                 running[future.key] = (future, job)
                 finished.add(future)
             if not running:
                 continue
             future = next(finished)
+            handling = time.perf_counter()
             _, job = running.pop(future.key)
+            if future.status == "cancelled":  # the scheduler is gone, or forgot the run
+                raise RuntimeError(
+                    f"the Dask scheduler {args.scheduler} lost the run ({len(results)} "
+                    f"row(s) finished are in {out / 'journal.jsonl'}): start it again and run "
+                    "the same command with --resume"
+                )
             if future.status == "finished":
                 result = deliver(job, future.result(), out)
+            elif retry(future) and attempts.get(job["index"], 0) < TASK_RETRIES:
+                attempts[job["index"]] = attempts.get(job["index"], 0) + 1
+                pending.insert(0, job)
+                future.release()
+                continue
             else:
                 result, log = task_failure(job, future)
                 Path(job["log"]).write_text(log)
@@ -637,6 +652,7 @@ def run(
                 result.setdefault(key, value)
             results[job["index"]] = result
             progress.update(result)
+            handled += time.perf_counter() - handling
     finally:
         for future, _ in running.values():
             future.cancel()
@@ -653,6 +669,7 @@ def run(
         ),
         "sandbox": "; ".join(sandbox.describe(level) for level in levels) or args.sandbox,
         "kernels": (" and ".join(kinds) or "none") + f" (on the Dask cluster {args.scheduler})",
+        "seconds_per_row_here": round(handled / max(1, len(results)), 4),
     }
     return [results[job["index"]] for job in jobs], info
 

@@ -120,15 +120,17 @@ class DaskProcesses:
     def grading_now(self, name: str) -> bool:
         """Whether a worker is in the middle of grading: a supervisor of its grading host
         is running a grading worker whose kernel has started."""
+        commands = []
         try:
             for process in psutil.Process(self.processes[name].pid).children(recursive=True):
-                if process.status() == psutil.STATUS_ZOMBIE:
-                    continue
-                if "grading.zygote connect" in " ".join(process.cmdline()):
-                    return True
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    commands.append(" ".join(process.cmdline()))
         except psutil.NoSuchProcess:
-            pass
-        return False
+            return False
+        # a kernel's client, and the warm-kernel server with a keeper and a kernel (forks)
+        return any("grading.zygote connect" in c for c in commands) and (
+            sum("grading.zygote serve" in c for c in commands) >= 3
+        )
 
     def tree(self, name: str) -> list[psutil.Process]:
         """Every process a worker started, directly or not."""

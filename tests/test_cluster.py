@@ -165,6 +165,7 @@ def runs(course, tmp_path_factory):
         write_class(course, small, 4, real=False)
         command = grade_command(course, small, root / "bounded", "--scheduler", dask.address)
         bounded = grade_and_kill(dask, command, root / "bounded", "w4")
+        bounded["rows"] = rows(root / "bounded")  # before --resume rewrites them
         resumed = subprocess.run(
             [*command, "--resume"], capture_output=True, text=True, timeout=RUN_TIMEOUT
         )
@@ -234,24 +235,25 @@ def test_nothing_the_killed_worker_started_survives_it(runs):
 def test_a_task_whose_worker_dies_too_often_is_an_error_row_and_resume_grades_only_it(runs):
     bounded, resumed, root = runs["bounded"], runs["resumed"], runs["root"]
     assert bounded["returncode"] == 0, bounded["output"]
-    first = {(r["student_id"], r["assignment"]): r for r in rows(root / "bounded")}
+    first = {(r["student_id"], r["assignment"]): r for r in bounded["rows"]}
     assert len(first) == 4 * len(TINY)
     errors = [r for r in first.values() if r["status"] == "error"]
-    assert len(errors) == 1, first
-    assert "the Dask workers grading it died 1 times" in errors[0]["detail"]
-    student, lesson = errors[0]["student_id"], errors[0]["assignment"]
-    log = root / "bounded" / "logs" / f"{student}--{lesson}.log"
-    assert "died" in log.read_text()
+    # the task it was running, and one the scheduler had queued there (Dask counts both)
+    assert 1 <= len(errors) <= 2, first
+    for row in errors:
+        assert "the Dask workers grading it died 1 time (last: tcp://" in row["detail"], row
+        log = root / "bounded" / "logs" / f"{row['student_id']}--{row['assignment']}.log"
+        assert "died 1 time" in log.read_text()
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "Grading 1 notebook(s)" in resumed.stderr
-    assert f"({len(first) - 1} graded before: --resume)" in resumed.stderr
+    assert f"Grading {len(errors)} notebook(s)" in resumed.stderr
+    assert f"({len(first) - len(errors)} graded before: --resume)" in resumed.stderr
     after = {(r["student_id"], r["assignment"]): r for r in rows(root / "bounded")}
     assert set(after) == set(first)
     for key, row in after.items():
         n = int(key[0][1:])
         assert row["status"] == "graded", row
         assert float(row["score"]) == (float(row["max_score"]) if n % 2 == 0 else 0.0)
-        if key != (student, lesson):
+        if first[key]["status"] != "error":
             assert row == first[key]
 
 
