@@ -12,8 +12,10 @@ A submission goes through five stages, one module each:
 5. **report** (:mod:`~grading.report`, :mod:`~grading.feedback`): grades, feedback, summary.
 
 :mod:`~grading.autograde` is the command, :mod:`~grading.worker` grades one submission and
-:mod:`~grading.pool` runs workers in parallel; :mod:`~grading.synthetic` and
-:mod:`~grading.notebooks` serve the tests and the lesson authors.
+:mod:`~grading.pool` runs workers in parallel, or :mod:`~grading.cluster` on the workers of a
+Dask cluster (``--scheduler``); :mod:`~grading.journal` records finished rows for
+``--resume``; :mod:`~grading.synthetic` and :mod:`~grading.notebooks` serve the tests and the
+lesson authors.
 """
 
 import sys

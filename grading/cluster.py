@@ -124,7 +124,11 @@ def bundle(ctx: dict[str, Any], args: argparse.Namespace) -> tuple[dict[str, byt
     others = sorted(set(ctx["detect_paths"]) - set(graded))
     for lesson in others:
         files[f"detect/{lesson}.ipynb"] = student_version(ctx["detect_paths"][lesson])
-    solutions = "".join(Path(ctx["detect_paths"][lesson]).read_text() for lesson in graded)
+    # as local grading decides whether kernels get the parsed digits in their home
+    course = args.course.resolve()
+    solutions = "".join(
+        (course / "solutions" / lesson / f"{lesson}.ipynb").read_text() for lesson in graded
+    )
     manifest = {
         "graded": graded,
         "others": others,
@@ -473,21 +477,25 @@ class Host:
 
 def serve(path: str) -> int:
     """The host: import what grading workers need, then fork a supervisor per connection,
-    until SIGTERM or the Dask worker that started it is gone (then it also deletes the run's
-    folder on this machine, which that worker can no longer do)."""
+    until SIGTERM or the Dask worker that started it is gone; then stop the supervisors (each
+    kills its grading worker and kernel) and, if that worker is gone, delete the run's folder
+    on this machine, which the worker can no longer do."""
     parent = os.getppid()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # supervisors follow (death signal)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     die_with_parent(signal.SIGTERM)
+    supervisors: set[int] = set()
     try:
         if os.getppid() == parent:
-            host(path, parent)
+            host(path, parent, supervisors)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_all(supervisors)
         if os.getppid() != parent:
             shutil.rmtree(Path(path).parent.parent, ignore_errors=True)
     return 0
 
 
-def host(path: str, parent: int) -> None:
+def host(path: str, parent: int, supervisors: set[int]) -> None:
     pool.preload()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
@@ -496,13 +504,14 @@ def host(path: str, parent: int) -> None:
     server.settimeout(1.0)
     print("grading host ready", file=sys.stderr, flush=True)
     while os.getppid() == parent:
-        zygote.reap()
+        reap(supervisors)
         try:
             conn, _ = server.accept()
         except (TimeoutError, InterruptedError):
             continue
         conn.settimeout(None)
-        if os.fork() == 0:
+        pid = os.fork()
+        if pid == 0:
             code = 1
             try:
                 server.close()
@@ -512,7 +521,33 @@ def host(path: str, parent: int) -> None:
             finally:
                 sys.stderr.flush()
                 os._exit(code)
+        supervisors.add(pid)
         conn.close()
+
+
+def reap(supervisors: set[int]) -> None:
+    """Forget the supervisors that have exited."""
+    for pid in list(supervisors):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue
+        supervisors.discard(pid)
+
+
+def stop_all(supervisors: set[int], grace: float = 15) -> None:
+    """SIGTERM every supervisor (each kills its grading worker and kernel), wait, then kill."""
+    for pid in supervisors:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while supervisors and time.monotonic() < deadline:
+        reap(supervisors)
+        time.sleep(0.05)
+    for pid in supervisors:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
 
 
 def supervise(conn: socket.socket) -> int:

@@ -44,8 +44,10 @@ def released(tmp_path_factory):
 
 
 def test_what_travels_is_the_release_and_never_a_solution(released):
-    _, ctx = released
-    args = autograde.parse_args(["in", "out", "--scheduler", "tcp://127.0.0.1:1"])
+    course, ctx = released
+    args = autograde.parse_args(
+        ["in", "out", "--scheduler", "tcp://127.0.0.1:1", "--course", str(course)]
+    )
     files, manifest = cluster.bundle(ctx, args)
     assert sorted(files) == [
         "detect/00-other.ipynb",
@@ -73,8 +75,10 @@ class FakeWorker:
 
 
 def test_a_worker_with_another_grader_grades_nothing_and_says_so(released, tmp_path):
-    _, ctx = released
-    args = autograde.parse_args(["in", "out", "--scheduler", "tcp://127.0.0.1:1"])
+    course, ctx = released
+    args = autograde.parse_args(
+        ["in", "out", "--scheduler", "tcp://127.0.0.1:1", "--course", str(course)]
+    )
     files, manifest = cluster.bundle(ctx, args)
     site = cluster.Site("run", files, {**manifest, "fingerprint": "not this grader"})
     site.setup(FakeWorker(tmp_path))
