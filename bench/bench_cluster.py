@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="local workers = Dask workers")
     parser.add_argument(
+        "--dask-first", action="store_true", help="grade on Dask first, then locally"
+    )
+    parser.add_argument(
         "--per-notebook",
         type=float,
         default=9.8,
@@ -117,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         bench_grading.make_class(course, submissions, lessons, args.students)
         n = args.students * len(lessons)
         print(f"{n} notebooks: {args.students} students × {lessons}; {autograde.cores()} cores")
-        local = grade(course, submissions, root / "local", env, "--workers", str(args.workers))
+        local_options = ("--workers", str(args.workers))
+        if not args.dask_first:
+            local = grade(course, submissions, root / "local", env, *local_options)
         with DaskProcesses(root / "dask", env) as dask:
             started = time.perf_counter()
             dask.start_scheduler()
@@ -125,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
                 dask.start_worker(f"w{k + 1}", nthreads=1)
             cluster_start = time.perf_counter() - started
             remote = grade(course, submissions, root / "remote", env, "--scheduler", dask.address)
+        if args.dask_first:
+            local = grade(course, submissions, root / "local", env, *local_options)
     load = sum(bench_grading.LOAD) / len(bench_grading.LOAD) if bench_grading.LOAD else math.nan
 
     graded = [r for r in local["report"]["results"] if r.get("seconds")]
@@ -194,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         "lessons": lessons,
         "students": args.students,
         "workers": args.workers,
+        "order": "dask first" if args.dask_first else "local first",
         "local_seconds": local["seconds"],
         "dask_seconds": remote["seconds"],
         "ratio": ratio,
