@@ -148,7 +148,7 @@ def payload(job: dict[str, Any], slots: dict[str, int]) -> dict[str, Any]:
     """What one task carries: the student's notebook and the job's options (no paths)."""
     keys = (
         "index student lesson intake_notes intake_info timestamp run_all max_score timeout "
-        "cell_timeout memory_mb feedback"
+        "cell_timeout memory_mb output_mb feedback"
     ).split()
     return {
         **{k: job[k] for k in keys},
@@ -348,6 +348,7 @@ class Site(WorkerPlugin):
             timeout=task["timeout"],
             cell_timeout=task["cell_timeout"],
             memory=task["memory_mb"],
+            output_mb=task["output_mb"],
             no_feedback=not task["feedback"],
             out=work / "out",
             workers=1,

@@ -8,7 +8,7 @@ its feedback and graded notebook, which are written first) are in ``OUT``::
 
 ``key`` is a digest of what decides the grade: the student, the lesson, the bytes of the
 submitted notebook, the released lesson, and the limits and options that change grading
-(time limits, memory cap, sandbox level, ``--run-all``, ``--no-feedback``). ``--resume``
+(time limits, memory and output caps, sandbox level, ``--run-all``, ``--no-feedback``). ``--resume``
 reuses a recorded result only when the same key comes up again and the row's files are still
 in ``OUT``: a notebook the student sent again, a lesson edited since, or other limits are
 graded anew, and so is a row whose status was ``error`` (the grader's failure, not the
@@ -32,7 +32,7 @@ from typing import IO, Any
 
 NAME = "journal.jsonl"
 # The options of a job that change how it is graded (the rest are paths and bookkeeping).
-GRADING_OPTIONS = ("timeout", "cell_timeout", "memory_mb", "run_all", "feedback")
+GRADING_OPTIONS = ("timeout", "cell_timeout", "memory_mb", "output_mb", "run_all", "feedback")
 
 
 class JournalBusy(RuntimeError):

@@ -187,10 +187,12 @@ def test_the_kubernetes_manifest_runs_single_threaded_grading_workers():
     manifest = yaml.safe_load((REPO / "docs" / "cluster" / "dask-cluster.yaml").read_text())
     assert manifest["apiVersion"] == "kubernetes.dask.org/v1"
     assert manifest["kind"] == "DaskCluster"
+    assert manifest["spec"]["worker"]["spec"]["automountServiceAccountToken"] is False
     worker = manifest["spec"]["worker"]["spec"]["containers"][0]
     args = worker["args"]
     assert args[:2] == ["dask", "worker"] and args[args.index("--nthreads") + 1] == "1"
     assert worker["resources"]["limits"]["cpu"] == worker["resources"]["requests"]["cpu"] == "1"
     scheduler = manifest["spec"]["scheduler"]
     assert scheduler["spec"]["containers"][0]["image"] == worker["image"]
+    assert worker["image"].endswith("cnn-course-grader:2026.12")  # the wheel's image
     assert {p["port"] for p in scheduler["service"]["ports"]} >= {8786}
