@@ -576,7 +576,7 @@ def supervise(conn: socket.socket) -> int:
 def slots_per_host(client: Client) -> dict[str, int]:
     """Dask worker threads per machine (each task's kernel gets its share of the cores)."""
     slots: dict[str, int] = {}
-    for address, info in client.scheduler_info(n_workers=-1)["workers"].items():
+    for address, info in client.scheduler_info()["workers"].items():
         host = urlparse(address).hostname or ""
         slots[host] = slots.get(host, 0) + int(info.get("nthreads") or 1)
     return slots
