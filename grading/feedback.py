@@ -126,6 +126,7 @@ KEPT_TYPES = ("text/plain", "text/html", "text/markdown", "text/latex", "image/s
 FEEDBACK_MAX_BYTES = 5 * 2**20  # cell outputs on one feedback page, images included
 OUTPUT_MAX_CHARS = 100_000  # text of one output on a feedback page
 SOURCE_MAX_CHARS = 100_000  # source of one cell on a feedback page
+SOURCES_MAX_CHARS = 2_000_000  # sources of all cells on a feedback page
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
@@ -318,14 +319,17 @@ def _truncate(text: str, limit: int) -> str:
 
 
 def cap_feedback(nb: Any, budget: int = FEEDBACK_MAX_BYTES) -> bool:
-    """Keep a feedback page's outputs within ``budget`` bytes: long text outputs and cell
-    sources are truncated, and outputs past the budget are left out; the page says so.
-    Returns whether anything was cut."""
+    """Keep a feedback page within its cap: outputs within ``budget`` bytes (long texts are
+    truncated, outputs past the budget left out), cells' sources within
+    :data:`SOURCES_MAX_CHARS`; the page says so. Returns whether anything was cut."""
     cut = False
+    sources = SOURCES_MAX_CHARS
     for cell in nb.cells:
         source = cell.get("source", "")
-        if len(source) > SOURCE_MAX_CHARS:
-            cell["source"], cut = _truncate(source, SOURCE_MAX_CHARS), True
+        limit = max(min(SOURCE_MAX_CHARS, sources), 200)
+        if len(source) > limit:
+            cell["source"], cut = _truncate(source, limit), True
+        sources -= len(cell["source"])
         kept = []
         for output in cell.get("outputs", []):
             for key in ("text", "evalue"):
