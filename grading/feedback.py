@@ -12,6 +12,7 @@ The graded notebooks the batch writes go through :func:`clean_notebook` as well.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -185,6 +186,7 @@ PROTECTED = re.compile(
     re.M | re.S | re.I,
 )
 HTML_LIKE = re.compile(r"<[A-Za-z!/?]")
+HTML_TAG = re.compile(r"<[A-Za-z!/?][^>]*>")
 LINK_TARGET = re.compile(
     r"(\]\(\s*<?)([^\s()>]*(?:\([^\s()]*\)[^\s()>]*)*)"  # [text](url), url with (balanced)
     r"|(^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*<?)(\S+?)(?=>?(\s|$))",  # [ref]: url
@@ -201,7 +203,7 @@ def clean_markdown(source: str) -> str:
 
     def hold(match: re.Match[str]) -> str:
         text = match.group(0)
-        if text.startswith(("$", "\\(", "\\[")) and HTML_LIKE.search(text):
+        if text.startswith(("$", "\\(", "\\[")) and HTML_TAG.search(text):
             text = text.replace("<", r"\lt ").replace(">", r"\gt ")  # maths, not markup
         keep.append(text)
         return f"{mark}{len(keep) - 1}{mark}"
@@ -288,9 +290,16 @@ def clean_cell(cell: Any) -> None:
             kept = {}
             for mime, value in bundle.items():
                 text = "".join(value) if isinstance(value, list) else value
-                if mime in (*IMAGE_TYPES, "image/svg+xml") and isinstance(text, str):
-                    if BASE64.fullmatch(text):
-                        kept[mime] = text
+                if not isinstance(text, str) or not BASE64.fullmatch(text):
+                    continue
+                if mime in IMAGE_TYPES:
+                    kept[mime] = text
+                elif mime == "image/svg+xml":
+                    try:
+                        svg = base64.b64decode(text).decode("utf-8")
+                    except ValueError:
+                        continue
+                    kept[mime] = base64.b64encode(clean_svg(svg).encode()).decode()
             if kept and NAME.fullmatch(str(name)):
                 safe[name] = kept
         cell["attachments"] = safe
