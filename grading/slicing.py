@@ -33,8 +33,8 @@ the notebook's variables by a route no analysis of names follows: the notebook a
 (``import __main__``, ``sys.modules[...]``, ``importlib``, a module the notebook wrote
 itself), ``builtins``, a namespace (``globals()`` with a computed key, ``vars()``, ``eval`` of
 computed code, a function's ``__globals__``) or a frame (``inspect``, ``sys._getframe``,
-``f_globals``). Any of these in the student's code (:func:`unfollowable`) makes the whole
-notebook run: leaving a demonstration out must never cost a correct student a point.
+``f_globals``). Any of these in the student's code (:func:`unfollowable`) makes every
+demonstration run: leaving one out must never cost a correct student a point.
 ``--run-all`` (:mod:`grading.autograde`) turns all of this off.
 """
 
@@ -77,7 +77,7 @@ class Opaque(Exception):
 # follow (see the module docstring): modules, names, attributes and text that lead there.
 UNFOLLOWABLE_MODULES = frozenset(
     "__main__ builtins importlib inspect gc ctypes pickle dill cloudpickle marshal shelve "
-    "runpy code codeop pdb bdb trace ipynb import_ipynb nbimporter IPython".split()
+    "runpy code codeop pdb bdb trace ipynb import_ipynb nbimporter".split()
 )
 UNFOLLOWABLE_NAMES = frozenset({"__main__", "__builtins__", "__import__", "breakpoint"})
 UNFOLLOWABLE_ATTRIBUTES = frozenset(
@@ -435,7 +435,9 @@ def unneeded_cells(
     """Indices of the code cells the kernel need not run, each with why.
 
     ``demonstrations`` are the sources of the released lesson's cells without an nbgrader
-    role (:func:`demonstration_sources`). ``judged`` are the test cells the judge runs
+    role (:func:`demonstration_sources`); none is left out when the student's code takes a
+    route the analysis cannot follow (:func:`unfollowable`). ``judged`` are the test cells the
+    judge runs
     (:mod:`grading.judge`): the judge reads what they read from the kernel, so those names
     are needed, but the kernel itself runs such a cell only when a later cell that runs reads
     what it binds or changes. An empty result means: run everything in the kernel.
@@ -448,6 +450,7 @@ def unneeded_cells(
         if cell.cell_type == "code" and cell.source.strip()
     ]
     names: dict[int, CellNames] = {}
+    every_demonstration = False  # the student's code may reach any of them
     for index, cell in cells:
         try:
             names[index] = CellNames(cell.source)
@@ -456,8 +459,9 @@ def unneeded_cells(
         answer = cell.get("metadata", {}).get("nbgrader", {}).get("solution")
         lesson_code = cell.source.strip() in demos or index in judged
         lesson_code = lesson_code or (nbgrader_role(cell) and not answer)  # set-up, tests
-        if not lesson_code and unfollowable(cell.source):
-            return {}  # the student's code may reach any variable: run everything
+        every_demonstration = every_demonstration or (
+            not lesson_code and bool(unfollowable(cell.source))
+        )
     # State is what is bound as data outside the set-up cells, except aliases of tools.
     tools: set[str] = set()
     for index, cell in cells:
@@ -476,7 +480,8 @@ def unneeded_cells(
     for index, cell in reversed(cells):
         info = names[index]
         source = cell.source.strip()
-        if source in demos and not nbgrader_role(cell) or index in judged:
+        demonstration = source in demos and not nbgrader_role(cell)
+        if demonstration and not every_demonstration or index in judged:
             if not (info.binds & needed or info.changes & needed & data):
                 skip[index] = "judged" if index in judged else "no graded cell depends on it"
                 needed |= info.reads if index in judged else set()

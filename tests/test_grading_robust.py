@@ -13,6 +13,7 @@ import hashlib
 import html
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -411,9 +412,14 @@ def check_no_leak(graded_batch: tuple, course: Path) -> None:
         if name != "solution":
             assert hostile.SECRET not in shown + row_text, f"{name} shows the solution student's"
         assert "root:x:0:0" not in shown + row_text, f"{name} shows a system file"
-    writers = {s for s, n in students.items() if hostile.MARK in n or "writes the grader" in n}
+    writers = {  # the students whose own code holds the mark (their pages show their code)
+        student
+        for student in students
+        for path in out.glob(f"autograded/{student}/*/*.ipynb")
+        if any(hostile.MARK in cell.source for cell in nbformat.read(path, as_version=4).cells)
+    }
     for path in out.rglob("*"):
-        own = any(f"/{student}/" in str(path) for student in writers)  # its own source
+        own = any(f"/{student}/" in str(path) for student in writers)
         if path.is_file() and not own and path.suffix in (".html", ".ipynb", ".csv", ".json"):
             assert hostile.MARK not in path.read_text(errors="replace"), path
 
@@ -518,3 +524,91 @@ def test_a_feedback_page_has_a_size_cap(batch):
 def test_a_fake_lesson_folder_creates_no_lesson(batch):
     rows = batch[2]
     assert {lesson for _, lesson in rows} == {"00-tiny", "00-keras"}
+
+
+def notebook_file(path: Path, nb: nbformat.NotebookNode) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "level, how", [("namespaces", "kill"), ("process", "kill"), ("process", "interrupt")]
+)
+def test_killing_or_interrupting_the_batch_leaves_no_process(course, tmp_path, level, how):
+    """``make grade`` killed (SIGKILL) or interrupted (Ctrl-C: SIGINT to its process group)
+    while kernels run, each with a process it detached: nothing of the batch survives."""
+    submitted = tmp_path / "submitted"
+    tag = hostile.daemon_tag(str(submitted))
+    release = release_of(course, "00-tiny")
+    for student in ("s00", "s01", "s02"):
+        nb = hostile.after(
+            hostile.answered(release),
+            "ex1-add",
+            hostile.DAEMON.format(tag=tag),
+            "import time\n\ntime.sleep(300)",
+        )
+        notebook_file(submitted / student / "00-tiny" / "00-tiny.ipynb", nb)
+    args = [str(submitted), str(tmp_path / "out"), "--course", str(course), "--workers", "2"]
+    args += ["--timeout", "600", "--cell-timeout", "400", "--lessons", "00-tiny"]
+    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))  # the work folder: in tmp_path too
+    (tmp_path / "tmp").mkdir()
+    with open(tmp_path / "batch.log", "wb") as log:
+        batch = subprocess.Popen(
+            [sys.executable, "-m", "grading.autograde", *args, "--sandbox", level],
+            stdout=log,
+            stderr=log,
+            env=env,
+            start_new_session=True,  # a terminal's foreground group of its own
+        )
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and batch.poll() is None:
+            detached = [
+                p
+                for p in map(int, filter(str.isdigit, os.listdir("/proc")))
+                if tag in command_line(p)
+            ]
+            if len(detached) >= 2:  # two kernels are running, each has detached one
+                break
+            time.sleep(0.5)
+        assert batch.poll() is None, (tmp_path / "batch.log").read_text()[-2000:]
+        if how == "kill":
+            batch.send_signal(signal.SIGKILL)
+        else:
+            os.killpg(batch.pid, signal.SIGINT)
+        batch.wait(timeout=120)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    check_nothing_left(str(tmp_path))  # the batch, workers, kernels, servers, what they left
+
+
+@pytest.mark.slow
+def test_a_flat_download_grades_each_file_for_the_student_its_lms_named(course, tmp_path):
+    """Eve's upload carries Ada's id in its own name; a Moodle file could be Ada's or the
+    student whose id is 4242: Ada's grade is her own notebook's, Eve's is Eve's, and the
+    ambiguous file is graded for no one and flagged on both rows."""
+    release = release_of(course, "00-tiny")
+    download = tmp_path / "download"
+    notebook_file(download / "ada_111_901_00-tiny.ipynb", hostile.answered(release))
+    wrong = hostile.answered(release, hostile.WRONG)
+    notebook_file(download / "eve_222_902_ada_111_00-tiny.ipynb", wrong)
+    notebook_file(download / "ada_4242_assignsubmission_file_00-tiny.ipynb", wrong)
+    (tmp_path / "roster.csv").write_text("student_id\nada\neve\n4242\n")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "grading.autograde", str(download), str(out)]
+        + ["--roster", str(tmp_path / "roster.csv"), "--course", str(course)]
+        + ["--layout", "flat", "--lessons", "00-tiny", "--workers", "2", "--timeout", "120"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {r["student_id"]: r for r in csv.DictReader(handle)}
+    assert (rows["ada"]["status"], rows["ada"]["score"]) == ("flagged", "5"), rows["ada"]
+    assert (rows["eve"]["status"], rows["eve"]["score"]) == ("graded", "0"), rows["eve"]
+    assert (rows["4242"]["status"], rows["4242"]["score"]) == ("flagged", ""), rows["4242"]
+    assert "could be 4242 or ada's" in rows["ada"]["detail"] + rows["4242"]["detail"]
