@@ -396,6 +396,13 @@ class SanitizeNotebook(Preprocessor):
         return nb, resources
 
 
+class SanitizeGraded(SanitizeNotebook):
+    """:class:`SanitizeNotebook` for the graded notebook (autograde's pipeline): safe to open,
+    nothing cut."""
+
+    cap = Bool(False, help="truncate outputs to the feedback page's size cap").tag(config=True)
+
+
 class SafeHTMLExporter(HTMLExporter):
     """nbconvert's HTML exporter with every piece of HTML it renders from the notebook
     (Markdown cells and outputs, HTML outputs, raw cells) passed through :func:`clean_html`,
@@ -415,7 +422,9 @@ class SafeHTMLExporter(HTMLExporter):
 
 
 def sanitize_graded(job: dict[str, Any]) -> None:
-    """Sanitize the graded notebook a worker copied to the output folder (in place)."""
+    """Sanitize the graded notebook a worker copied to the output folder (in place); a worker
+    whose autograde pipeline ends with :class:`SanitizeGraded` has done it already, and this
+    changes nothing then."""
     lesson = job["lesson"]
     path = Path(job["out"]) / "autograded" / job["student"] / lesson / f"{lesson}.ipynb"
     if not path.is_file():
