@@ -432,4 +432,7 @@ def sanitize_graded(job: dict[str, Any]) -> None:
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
-    nbformat.write(clean_notebook(nb), str(path))
+    fresh = path.with_name(f".{path.name}.clean")
+    nbformat.write(clean_notebook(nb), str(fresh))
+    fresh.chmod(path.stat().st_mode & 0o777)  # nbgrader leaves graded notebooks read-only
+    fresh.replace(path)

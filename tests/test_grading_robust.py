@@ -511,7 +511,7 @@ def test_a_feedback_page_has_a_size_cap(batch):
 
     out = batch[3]
     for name in (
-        "outputs that would make a feedback page of 25 MB",
+        "outputs that would make a feedback page of 16 MB",
         "a renamed notebook of 15 MB and 3,000 cells",
     ):
         page = out / "feedback" / student_of(batch, name) / "00-tiny" / "00-tiny.html"

@@ -160,3 +160,16 @@ def test_a_feedback_page_has_a_size_cap():
     assert len(page) < feedback.FEEDBACK_MAX_BYTES + 2 * feedback.SOURCES_MAX_CHARS + 2**20
     assert "This feedback page was shortened" in page
     assert "outputs left out" in page and "truncated" in page
+
+
+def test_the_graded_notebook_in_the_output_folder_is_sanitized_in_place(tmp_path):
+    """As a worker leaves it: read-only (nbgrader's mode), sanitized all the same."""
+    job = {"out": str(tmp_path), "student": "eve", "lesson": "00-tiny"}
+    path = tmp_path / "autograded" / "eve" / "00-tiny" / "00-tiny.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(payload_notebook(), str(path))
+    path.chmod(0o444)
+    feedback.sanitize_graded(job)
+    assert unsafe_notebook(nbformat.read(str(path), as_version=4)) == []
+    assert path.stat().st_mode & 0o777 == 0o444
+    assert [p.name for p in path.parent.iterdir()] == ["00-tiny.ipynb"]

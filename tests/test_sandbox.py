@@ -388,3 +388,18 @@ def test_cgroups_for_a_batch_are_removed_with_it():
             time.sleep(0.1)
     assert sleeper.wait(timeout=10) == -signal.SIGKILL, "what ran in it was killed"
     assert not Path(batch).exists()
+
+
+def test_without_landlock_the_process_level_grades_one_notebook_at_a_time(monkeypatch):
+    """Where nothing keeps two kernels of one user apart (Linux before 6.12, macOS), the batch
+    runs one worker at the process level and the summary says why; the namespaces level is
+    not affected."""
+    monkeypatch.setattr(sandbox, "landlock_abi", lambda: 0)
+    assert sandbox.isolation("namespaces")["kernels_apart"]
+    assert not sandbox.isolation("process")["kernels_apart"]
+    lines = sandbox.isolation_lines("process", as_nobody=False, cgroup=False, workers=1)
+    assert any("kept apart only by Landlock" in line and "1 worker" in line for line in lines)
+    assert "one kernel at a time" in sandbox.describe("process")
+    monkeypatch.setattr(sandbox, "landlock_abi", lambda: sandbox.LANDLOCK_FULL)
+    assert sandbox.isolation("process")["kernels_apart"]
+    assert "no signal or ptrace outside its domain" in sandbox.describe("process")

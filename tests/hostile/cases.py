@@ -1049,20 +1049,20 @@ def with_markdown_attack(release):
     return single(nb)
 
 
-HUGE_FEEDBACK = """import base64
-import io
+HUGE_TEXT = 'print("x" * 3_000_000)'  # 3 MB: under the grader's caps per cell and notebook
+HUGE_IMAGES = """import io
 
 import numpy as np
 from IPython.display import Image, display
 from PIL import Image as PILImage
 
-print("x" * 12_000_000)
-for _seed in range(60):
+for _seed in range(40):
     _noise = np.random.default_rng(_seed).integers(0, 255, (160, 160, 3), dtype=np.uint8)
     _buffer = io.BytesIO()
     PILImage.fromarray(_noise).save(_buffer, format="PNG")
     display(Image(data=_buffer.getvalue()))
 """
+
 
 # A right answer that reads the demonstration cell's OFFSET (0) by a route of its own.
 THROUGH_MAIN = """import sys
@@ -1172,8 +1172,8 @@ def hardening_attacks(submissions: str, solution: str) -> dict[str, Case]:
         "scripts in HTML, SVG, Markdown, JavaScript, image and LaTeX outputs": Case(
             with_cells("ex1-add", XSS_OUTPUTS), {"graded"}, 5
         ),
-        "outputs that would make a feedback page of 25 MB": Case(
-            with_cells("ex1-add", HUGE_FEEDBACK), {"graded"}, 5
+        "outputs that would make a feedback page of 16 MB": Case(
+            with_cells("ex1-add", *[HUGE_TEXT] * 4, HUGE_IMAGES), {"graded"}, 5
         ),
         # slicing: a correct answer that reaches a demonstration's variable by another route
         "answer reads a demonstration's variable through sys.modules": Case(
