@@ -50,12 +50,16 @@ c.IgnorePattern.pattern = (
 )
 c.LimitOutput.max_lines = 1000
 
-# Feedback shows each failed test's message, never hidden test code.
+# Feedback shows each failed test's message, never hidden test code, and nothing a student's
+# notebook could make run or load in the reader's browser (grading/feedback.py); a page keeps
+# its outputs under a size cap.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "grading.feedback.HideHiddenTests",
+    "grading.feedback.SanitizeNotebook",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.GenerateFeedback.exporter_class = "grading.feedback.SafeHTMLExporter"
 
 os.makedirs(os.path.join(HERE, ".nbgrader"), exist_ok=True)
 if "COURSE_EXCHANGE" not in os.environ:  # a shared exchange is made by whoever runs the hub

@@ -50,7 +50,7 @@ from typing import Any
 import nbformat
 
 from grading import intake as intaking
-from grading import journal, pool, report, sandbox, slicing, zygote
+from grading import journal, pool, processes, report, sandbox, slicing, zygote
 from grading.run import is_setup
 
 COURSE = Path(__file__).resolve().parent.parent
@@ -67,6 +67,17 @@ def course_lessons(course: Path) -> list[str]:
     return sorted(
         p.parent.name for p in (course / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name
     )
+
+
+def released_lessons(course: Path) -> list[str]:
+    """The lessons students were given: those with a student version ``lessons/<id>/<id>.ipynb``
+    (every lesson with a solution, for a course that has no ``lessons/`` folder yet)."""
+    solved = course_lessons(course)
+    if not (course / "lessons").is_dir():
+        return solved
+    return [
+        lesson for lesson in solved if (course / "lessons" / lesson / f"{lesson}.ipynb").is_file()
+    ]
 
 
 def cores() -> int:
@@ -362,28 +373,63 @@ def make_jobs(args: argparse.Namespace, found: list[intaking.Submission], ctx: d
 
 
 def not_graded(submission: intaking.Submission, most: float) -> dict[str, Any]:
-    """The result for a submission with nothing to grade (missing, ambiguous)."""
+    """The result for a submission with nothing to grade (missing, invalid, or a file that
+    could be someone else's: flagged, with no score until someone looks)."""
     return {
         "student": submission.student,
         "lesson": submission.lesson,
         "status": submission.status,
-        "score": None if submission.status == "error" else 0.0,
+        "score": None if submission.status in ("error", "flagged") else 0.0,
         "max_score": most,
         "exercises": {},
         "repairs": [],
-        "flags": [],
+        "flags": list(submission.flags),
         "notes": submission.notes + submission.info,
         "problem": submission.problem,
     }
 
 
+def with_intake_flags(result: dict[str, Any], submission: intaking.Submission) -> dict[str, Any]:
+    """A graded result, flagged for review when intake found a file that may also be this
+    student's (and was graded for no one)."""
+    if submission.path is not None and submission.flags:
+        result["flags"] = list(result.get("flags") or []) + submission.flags
+        if result.get("status") in ("graded", "repaired"):
+            result["status"] = "flagged"
+    return result
+
+
+def snapshot(found: intaking.Intake, folder: Path) -> None:
+    """Copy every notebook to grade into ``folder``, read without following a link (so that
+    nothing a student changes in the submissions folder from now on is graded); a notebook
+    that cannot be read so is ``invalid``."""
+    folder.mkdir(mode=0o700)
+    for index, submission in enumerate(found.submissions):
+        if submission.path is None:
+            continue
+        try:
+            data = intaking.read_submission(found.root, submission.path)
+        except OSError as error:
+            submission.path, submission.status = None, "invalid"
+            submission.problem = f"the notebook cannot be read: {error.strerror or error}"
+            continue
+        copy = folder / f"s{index:05d}.ipynb"
+        copy.write_bytes(data)
+        submission.path = copy
+
+
 def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
     """Grade everything; return the path of grades.csv and the summary."""
     started = time.perf_counter()
+    processes.undumpable()  # this process holds every lesson's hidden tests
+    processes.become_subreaper()  # whatever a kernel detaches ends up here at worst
     course = args.course.resolve()
-    lessons = course_lessons(course)
+    lessons = released_lessons(course)
     if not lessons:
         raise GradingError(f"{course} has no lessons (solutions/<id>/<id>.ipynb)")
+    unknown = [lesson for lesson in args.lessons or [] if lesson not in lessons]
+    if unknown:
+        raise GradingError(f"not lessons of this course: {unknown}; choose from {lessons}")
     roster = intaking.read_roster(args.roster) if args.roster else None
     detect_paths = {
         lesson: str(course / "solutions" / lesson / f"{lesson}.ipynb") for lesson in lessons
@@ -396,14 +442,25 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
         {k: nbformat.read(v, as_version=4) for k, v in detect_paths.items()},
         args.lessons,
     )
-    graded_lessons = sorted({s.lesson for s in found.submissions})
-    unknown = [lesson for lesson in graded_lessons if lesson not in lessons]
-    if unknown:
-        raise GradingError(f"not lessons of this course: {unknown}; choose from {lessons}")
+    # the released lessons someone sent (or --lessons): a folder a student named is no lesson
+    sent = {s.lesson for s in found.submissions if s.status != "missing"}
+    graded_lessons = list(args.lessons or [lesson for lesson in lessons if lesson in sent])
+    found.submissions = [s for s in found.submissions if s.lesson in graded_lessons]
+    if not args.lessons and set(lessons) - sent:
+        nobody = ", ".join(lesson for lesson in lessons if lesson not in sent)
+        found.warnings.append(
+            f"nobody sent {nobody}: not graded (--lessons {nobody.split(', ')[0]} grades it, "
+            "as missing for everyone)"
+        )
     for warning in found.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     # on a cluster each Dask worker resolves the level for itself
     level = args.sandbox if args.scheduler else sandbox.resolve_level(args.sandbox)
+    if not args.scheduler:
+        isolation = sandbox.isolation(level)
+        if level == "process" and not isolation["kernels_apart"] and args.workers > 1:
+            print(f"warning: {isolation['why_one_worker']}; grading with 1 worker", file=sys.stderr)
+            args.workers = 1
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     env = tool_env()
@@ -412,6 +469,7 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
         os.chmod(work, 0o711)
         for sub, mode in (("courses", 0o700), ("kernels", 0o711), ("jobs", 0o700), ("logs", 0o700)):
             (work / sub).mkdir(mode=mode)
+        snapshot(found, work / "intake")
         master = work / "master"
         broken = release(course, master, graded_lessons)
         for lesson, why in broken.items():
@@ -467,9 +525,14 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
         )
         with contextlib.ExitStack() as stack:
             records = stack.enter_context(journal.Journal(out, args.resume, args.sandbox))
+            local = level != "none" and not args.scheduler
+            cgroup = stack.enter_context(processes.batch_cgroup()) if local else ""
+            env[processes.CGROUP_ENV] = cgroup  # each kernel's pids cgroup goes in there
             cold = level == "none" or args.cold_kernels or bool(args.scheduler)
             ctx["zygote"] = "" if cold else stack.enter_context(warm)
             kernels = "warm (forked from a preloaded server)" if ctx["zygote"] else "cold"
+            if ctx["zygote"]:
+                env[zygote.TOKEN_ENV] = warm.token  # for the workers' kernel managers only
             if warm.problem:
                 print(f"warning: {warm.problem}; kernels start cold", file=sys.stderr)
             jobs = make_jobs(args, found.submissions, ctx)
@@ -494,7 +557,9 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
                 ran = pool.run(todo, args.workers, progress, env)
             graded.update({job["index"]: r for job, r in zip(todo, ran, strict=True)})
         results = [
-            graded.get(i) or not_graded(s, ctx["max_scores"].get(s.lesson, 0.0))
+            with_intake_flags(graded[i], s)
+            if i in graded
+            else not_graded(s, ctx["max_scores"].get(s.lesson, 0.0))
             for i, s in enumerate(found.submissions)
         ]
         failed_logs = [job for job in todo if graded[job["index"]]["status"] == "error"]
@@ -503,6 +568,7 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
             for job in failed_logs:
                 shutil.copy2(job["log"], out / "logs" / f"{job['student']}--{job['lesson']}.log")
     finally:
+        processes.kill_descendants()  # a process a kernel detached, adopted by this one
         if args.keep_work:
             print(f"work folder kept: {work}", file=sys.stderr)
         else:
@@ -515,6 +581,9 @@ def grade_class(args: argparse.Namespace) -> tuple[Path, str]:
             else {
                 "workers": args.workers,
                 "sandbox": sandbox.describe(level),
+                "isolation": sandbox.isolation_lines(
+                    level, ctx["as_nobody"], bool(cgroup), args.workers
+                ),
                 "kernels": kernels,
             }
         ),

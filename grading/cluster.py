@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import functools
 import hashlib
 import json
@@ -75,12 +74,11 @@ from distributed import Client, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 from distributed.scheduler import KilledWorker
 
-from grading import autograde, intake, pool, report, sandbox, zygote
+from grading import autograde, intake, pool, processes, report, sandbox, zygote
 
 TASK_RETRIES = 2  # more runs of a task that raised (one whose workers died: the scheduler's)
 LOG_TAIL = 256 * 1024  # bytes of a failed grading's log that come back
 READY_TIMEOUT = 300  # seconds for a Dask worker's host to import the grader
-PR_SET_PDEATHSIG = 1
 
 
 # --------------------------------------------------------------------------- what travels
@@ -189,12 +187,6 @@ def kernel_settings(slots: int) -> dict[str, str]:
     return settings
 
 
-def die_with_parent(signum: int) -> None:
-    """Get ``signum`` when the parent process dies (Linux; elsewhere nothing)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
-
-
 class Site(WorkerPlugin):
     """One run's grading folder on a Dask worker, and the processes that grade there.
 
@@ -219,6 +211,7 @@ class Site(WorkerPlugin):
         self.host: Host | None = None
         self.warm: zygote.Server | None = None
         self.zygote = ""
+        self.cgroup = contextlib.ExitStack()  # the kernels' pids cgroup, while the run lasts
 
     def teardown(self, worker: Any) -> None:
         self.close()
@@ -271,12 +264,15 @@ class Site(WorkerPlugin):
         self.home_files = autograde.warm_caches(
             folder, env, "load_mnist" if self.manifest["digits"] else ""
         )
-        self.host = Host(folder / "host", env)
-        self.host.start()
+        if self.level != "none":
+            env[processes.CGROUP_ENV] = self.cgroup.enter_context(processes.batch_cgroup())
         if self.level != "none" and not self.manifest["cold_kernels"]:
             kernel_env = sandbox.kernel_env(env, folder / "zygote", self.settings)
             self.warm = zygote.Server(folder / "zygote", kernel_env)
             self.zygote = self.warm.__enter__()
+            env[zygote.TOKEN_ENV] = self.warm.token  # what its clients show the server
+        self.host = Host(folder / "host", env)
+        self.host.start()
         self.host.wait_ready()
 
     def ctx(self, work: Path) -> dict[str, Any]:
@@ -408,6 +404,7 @@ class Site(WorkerPlugin):
             self.host.stop()
         if self.warm is not None:
             self.warm.__exit__()
+        self.cgroup.close()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -483,7 +480,7 @@ def serve(path: str) -> int:
     on this machine, which the worker can no longer do."""
     parent = os.getppid()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    die_with_parent(signal.SIGTERM)
+    processes.die_with_parent(signal.SIGTERM)
     supervisors: set[int] = set()
     try:
         if os.getppid() == parent:
@@ -556,7 +553,7 @@ def supervise(conn: socket.socket) -> int:
     its kernel) on SIGTERM, which also comes when the host dies."""
     host = os.getppid()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    die_with_parent(signal.SIGTERM)
+    processes.die_with_parent(signal.SIGTERM)
     if os.getppid() != host:
         return 1
     request, _ = zygote.receive(conn)

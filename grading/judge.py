@@ -24,6 +24,7 @@ test code. A kernel that hangs or dies during a call aborts the test
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import io
@@ -36,7 +37,7 @@ from time import monotonic
 from typing import Any
 
 from grading import wire
-from grading.slicing import CellNames
+from grading.slicing import CellNames, Opaque
 
 WIRE_SOURCE = Path(wire.__file__).read_text()
 MODULE = "_grading_wire"
@@ -231,7 +232,7 @@ class Judge:
         """Run one test cell's source here; (what it printed, the exception it raised)."""
         self.deadline = monotonic() + seconds
         python = transform(source)
-        wanted = sorted(CellNames(python).reads - set(self.setup) - set(dir(builtins)))
+        wanted = sorted(reads(python) - set(self.setup) - set(dir(builtins)))
         namespace = dict(self.setup)
         output = _Capture()
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
@@ -249,6 +250,15 @@ class Judge:
             except Exception as error:
                 return output.getvalue(), error
         return output.getvalue(), None
+
+
+def reads(python: str) -> set[str]:
+    """The names a test cell reads before binding them; for a cell the analysis will not
+    follow (a string that names ``__main__``, say), every name it loads anywhere."""
+    try:
+        return CellNames(python).reads
+    except Opaque:
+        return {n.id for n in ast.walk(ast.parse(python)) if isinstance(n, ast.Name)}
 
 
 def student_exception(reply: dict) -> Exception:

@@ -7,10 +7,17 @@ its hard limit (the notebook time limit plus a margin for kernel start-up and fe
 killed together with its kernel's process group, and its submission is reported as
 ``timeout``; a worker that crashes is reported as ``error`` with the last line of its log.
 Neither stops the batch.
+
+A forked worker holds the lesson's hidden tests, so it is not dumpable (no ptrace, no
+``/proc/PID/mem`` for a kernel of the same user); it gets SIGTERM when the batch dies, adopts
+what its kernel detaches, and kills every process under it before it exits
+(:mod:`grading.processes`). When the batch is interrupted, each worker is asked to stop
+(SIGTERM: it kills its kernel and whatever that started), then killed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from grading import report
+from grading import processes, report
 
 
 class Progress:
@@ -93,6 +100,19 @@ def kill_job(process: Any, job: dict[str, Any]) -> None:
     process.wait()
 
 
+def stop_all(running: list[tuple[Any, dict[str, Any]]], grace: float = 5.0) -> None:
+    """Ask every running worker to stop (SIGTERM: it kills its kernel and what that started),
+    then kill those still there, with their kernels' groups."""
+    for process, _job in running:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(p.poll() is None for p, _ in running):
+        time.sleep(0.05)
+    for process, job in running:
+        kill_job(process, job)
+
+
 def failure(job: dict[str, Any], status: str, problem: str) -> dict[str, Any]:
     return report.new_result(job, status, problem)
 
@@ -120,11 +140,13 @@ class Forked:
 
     def __init__(self, job: dict[str, Any], env: dict[str, str]) -> None:
         self.returncode: int | None = None
+        batch = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:  # the child: a session of its own, output to the job's log
             code = 1
             try:
                 os.setsid()
+                harden_worker(batch)
                 log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 os.dup2(log, 1)
                 os.dup2(log, 2)
@@ -140,6 +162,7 @@ class Forked:
 
                 traceback.print_exc()
             finally:
+                processes.kill_descendants()  # whatever the kernel left behind
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
@@ -156,6 +179,20 @@ class Forked:
             _, status = os.waitpid(self.pid, 0)
             self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
+
+
+def harden_worker(batch: int) -> None:
+    """In a forked worker: die with the batch (killing everything under it first), adopt
+    what the kernel detaches, and keep the hidden tests in this process out of reach."""
+    processes.undumpable()
+    processes.become_subreaper()
+
+    def stop(_signum: int, _frame: object) -> None:
+        processes.kill_descendants()
+        os._exit(143)
+
+    signal.signal(signal.SIGTERM, stop)
+    processes.die_with_parent(signal.SIGTERM, batch)
 
 
 def can_fork() -> bool:
@@ -226,7 +263,6 @@ def run(
                 results[index] = collect(process, job, log, killed)
                 progress.update(results[index])
     except BaseException:
-        for process, _, job, _ in running.values():
-            kill_job(process, job)
+        stop_all([(process, job) for process, _, job, _ in running.values()])
         raise
     return [results[job["index"]] for job in jobs]

@@ -26,6 +26,7 @@ import ast
 import copy
 import difflib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,13 +80,29 @@ def defined_names(source: str) -> set[str]:
     return names
 
 
+def lines_of(source: str) -> list[str]:
+    """A cell's non-blank lines, stripped (what :func:`similarity` compares)."""
+    return [line.strip() for line in source.splitlines() if line.strip()]
+
+
 def similarity(a: str, b: str) -> float:
     """How alike two cell sources are (0..1), ignoring blank lines and indentation changes."""
-    lines_a = [line.strip() for line in a.splitlines() if line.strip()]
-    lines_b = [line.strip() for line in b.splitlines() if line.strip()]
+    lines_a, lines_b = lines_of(a), lines_of(b)
     if not lines_a or not lines_b:
         return 0.0
     return difflib.SequenceMatcher(None, lines_a, lines_b, autojunk=False).ratio()
+
+
+def similarity_bound(a: Counter, b: Counter, size_a: int, size_b: int) -> float:
+    """An upper bound of :func:`similarity` from the lines the two cells share, whatever their
+    order (``SequenceMatcher.ratio`` is at most twice the shared lines over all lines): a
+    cell far below it is never compared line by line."""
+    if not size_a or not size_b or 2 * min(size_a, size_b) / (size_a + size_b) < 0.8:
+        return 0.0  # the lengths alone rule it out
+    return 2 * sum((a & b).values()) / (size_a + size_b)
+
+
+MAX_COMPARISONS = 2000  # line-by-line comparisons when matching cells by content
 
 
 # --------------------------------------------------------------------------- reading
@@ -183,8 +200,14 @@ def match(release: NotebookNode, student: NotebookNode) -> tuple[dict[int, int],
             notes.append(f"kept one of {len(candidates)} cells with grade id {grade_id}")
         found[i] = chosen
         used.update(candidates)  # the other copies become ordinary cells
-    # content matching for anchors whose grade id is gone (stripped or renamed metadata)
+    # content matching for anchors whose grade id is gone (stripped or renamed metadata);
+    # bounded work: each cell's lines are counted once, a cell whose shared lines cannot make
+    # it similar enough is never compared line by line, and at most MAX_COMPARISONS are
     free = [j for j in range(len(student.cells)) if j not in used]
+    counts = {j: Counter(lines_of(student.cells[j].source)) for j in free}
+    sizes = {j: sum(c.values()) for j, c in counts.items()}
+    names_of: dict[int, set[str]] = {}
+    budget = MAX_COMPARISONS
     for i, cell, what in anchors(release):
         if i in found:
             continue
@@ -192,11 +215,22 @@ def match(release: NotebookNode, student: NotebookNode) -> tuple[dict[int, int],
         if what == "answer":
             wanted = defined_names(cell.source)
             for j in free:
-                names = defined_names(student.cells[j].source)
-                if wanted and wanted <= names and student.cells[j].cell_type != "markdown":
+                source = student.cells[j].source
+                if not wanted or not all(name in source for name in wanted):
+                    continue  # cannot define them: not parsed
+                if j not in names_of:
+                    markdown = student.cells[j].cell_type == "markdown"
+                    names_of[j] = set() if markdown else defined_names(source)
+                if wanted <= names_of[j]:
                     best, score = j, 1.0  # the last cell that defines them all
         else:
+            mine = Counter(lines_of(cell.source))
+            size = sum(mine.values())
             for j in free:
+                bound = similarity_bound(mine, counts[j], size, sizes[j])
+                if bound < max(0.8, score) or budget <= 0:
+                    continue
+                budget -= 1
                 s = similarity(cell.source, student.cells[j].source)
                 if s > score:
                     best, score = j, s

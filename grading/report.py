@@ -109,6 +109,7 @@ def summary(results: list[dict[str, Any]], run: dict[str, Any]) -> str:
         f"kernels: {run.get('kernels', 'cold')}",
         "  " + " · ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES),
     ]
+    lines += [f"  {line}" for line in run.get("isolation", [])]
     sections = (
         ("Repaired before grading", ("repaired",), lambda r: r["repairs"]),
         ("Flagged for review", ("flagged",), lambda r: r["flags"] + r["repairs"]),

@@ -33,6 +33,7 @@ the kernel command; ``python -m grading.sandbox --probe`` exits 0 where ``namesp
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import functools
 import glob
@@ -46,10 +47,15 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Dict, Int, List, Unicode
+from traitlets import Bool, Dict, Int, List, Unicode, default
+
+from grading import processes
 
 LEVELS = ("auto", "namespaces", "process", "none")
 NOBODY = 65534
+PIDS_MAX = 256  # processes and threads per kernel (TensorFlow runs a few dozen threads)
+KERNEL_OUTPUT = "kernel-output.log"  # the kernel's stdout and stderr, in its own folder
+ZYGOTE_TOKEN_ENV = "CNN_GRADE_ZYGOTE_TOKEN"  # the secret a client shows the zygote server
 
 # Linux constants (identical on x86-64 and arm64).
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -130,6 +136,24 @@ class SandboxKernelManager(AsyncKernelManager):
     zygote = Unicode(
         "", help="socket of a grading.zygote server: fork the kernel warm from there"
     ).tag(config=True)
+    zygote_token = Unicode(
+        help="the secret the zygote server asks for (default: from the environment)"
+    ).tag(config=True)
+    pids_max = Int(PIDS_MAX, help="processes and threads the kernel may run at once").tag(
+        config=True
+    )
+    cgroup_base = Unicode(
+        help="the batch's pids cgroup, under which each kernel gets its own (root only)"
+    ).tag(config=True)
+    _cgroup = ""
+
+    @default("zygote_token")
+    def _zygote_token_default(self) -> str:
+        return os.environ.get(ZYGOTE_TOKEN_ENV, "")
+
+    @default("cgroup_base")
+    def _cgroup_base_default(self) -> str:
+        return os.environ.get(processes.CGROUP_ENV, "")
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         kdir = Path(self.kernel_dir)
@@ -154,19 +178,40 @@ class SandboxKernelManager(AsyncKernelManager):
             launcher += ["--keep", path]
         if self.as_nobody:
             launcher.append("--as-nobody")
+        launcher += ["--pids-max", str(self.pids_max)]
+        if self.cgroup_base and not self._cgroup:
+            self._cgroup = processes.kernel_cgroup(self.cgroup_base, self.pids_max)
+        if self._cgroup:
+            launcher += ["--cgroup", self._cgroup]
         return [*launcher, "--", *cmd]
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         kdir = Path(self.kernel_dir)
         kw["cwd"] = str(kdir / "work")
         kw["env"] = kernel_env(kw.get("env") or dict(os.environ), kdir, dict(self.env_extra))
+        if self.zygote and self.zygote_token and self.level != "none":
+            kw["env"][ZYGOTE_TOKEN_ENV] = self.zygote_token  # the client takes it out
         if self.as_nobody and os.getuid() == 0 and self.level != "none":
             chown_tree(kdir, NOBODY, NOBODY)
-        await super()._async_launch_kernel(kernel_cmd, **kw)
+        # The kernel's own output (C libraries, a crash) goes to its folder, never to the
+        # grader's log: a kernel holds no descriptor of the grader's files.
+        output = os.open(kdir / KERNEL_OUTPUT, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            await super()._async_launch_kernel(kernel_cmd, stdout=output, stderr=output, **kw)
+        finally:
+            os.close(output)
         if self.pgid_file and self.provisioner is not None:
             pgid = getattr(self.provisioner, "pgid", None)
             if pgid:
                 Path(self.pgid_file).write_text(str(pgid))
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        """Kill what the kernel left running in its cgroup (a detached process)."""
+        if self._cgroup:
+            processes.empty_cgroup(Path(self._cgroup), remove=not restart)
+            if not restart:
+                self._cgroup = ""
+        await super()._async_cleanup_resources(restart=restart)
 
 
 def chown_tree(root: Path, uid: int, gid: int) -> None:
@@ -244,13 +289,71 @@ def resolve_level(requested: str) -> str:
 
 def describe(level: str) -> str:
     """One line for the summary: what the level protects."""
+    abi = landlock_abi()
+    process = (
+        f"process (Landlock {abi}: only its own folder writable; course, submissions, output, "
+        "home and other kernels unreadable; no TCP"
+        + ("; no signal or ptrace outside its domain" if abi >= LANDLOCK_FULL else "")
+        + ")"
+        if abi
+        else "process (private folder, scrubbed environment, limits; nothing else: one kernel "
+        "at a time)"
+    )
     return {
         "namespaces": "namespaces (course, other submissions, gradebook, home hidden; "
         "read-only system; no network; private /tmp and /proc)",
-        "process": "process (private folder, scrubbed environment, limits; in-kernel guard "
-        "refuses network, subprocesses and hidden folders)",
+        "process": process,
         "none": "none (no isolation: debugging only)",
     }[level]
+
+
+def isolation(level: str) -> dict[str, Any]:
+    """Whether kernels at ``level`` are kept apart from each other (else the batch grades one
+    notebook at a time), and why not."""
+    abi = landlock_abi()
+    version = f"version {abi}" if abi else "none"
+    return {
+        "kernels_apart": level != "process" or abi >= LANDLOCK_FULL,
+        "why_one_worker": "at the process level, kernels of one user are kept apart only by "
+        f"Landlock {LANDLOCK_FULL}+ (Linux 6.12+; this kernel has {version})",
+    }
+
+
+def isolation_lines(level: str, as_nobody: bool, cgroup: bool, workers: int) -> list[str]:
+    """What the summary says about who the kernels run as and what caps them."""
+    if level == "none":
+        return ["kernels are not isolated (--sandbox none): for debugging only"]
+    lines = []
+    if os.getuid() == 0 and not as_nobody:
+        lines.append(
+            f"kernels run as root: nobody cannot run this Python ({sys.base_prefix}); "
+            + (
+                "they still cannot reach the grader's files or processes (namespaces)"
+                if level == "namespaces"
+                else "only Landlock keeps them from root's files"
+                if landlock_abi()
+                else "nothing keeps them from root's files: use --sandbox namespaces"
+            )
+        )
+    elif as_nobody:
+        lines.append("kernels run as nobody")
+    if cgroup:
+        lines.append(f"at most {PIDS_MAX} processes and threads per kernel (a pids cgroup each)")
+    elif os.getuid() != 0 and level == "namespaces":
+        lines.append(
+            f"at most {PIDS_MAX} processes and threads per kernel (RLIMIT_NPROC in its own "
+            "user namespace)"
+        )
+    elif os.getuid() != 0:
+        lines.append(
+            f"at most {PIDS_MAX} more processes and threads per kernel than the account runs "
+            "(RLIMIT_NPROC counts the whole account at the process level)"
+        )
+    else:
+        lines.append("no process cap: root without a writable pids cgroup")
+    if level == "process" and not isolation(level)["kernels_apart"]:
+        lines.append(f"{isolation(level)['why_one_worker']}: {workers} worker")
+    return lines
 
 
 # --------------------------------------------------------------------------- launcher
@@ -329,7 +432,7 @@ def nobody_can_run_python() -> bool:
     return result.returncode == 0
 
 
-def _set_limits(memory_mb: int, file_size_mb: int) -> None:
+def _set_limits(memory_mb: int, file_size_mb: int, processes: int = 0) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if memory_mb > 0:
         cap = memory_mb * 2**20
@@ -337,6 +440,159 @@ def _set_limits(memory_mb: int, file_size_mb: int) -> None:
     if file_size_mb > 0:
         cap = file_size_mb * 2**20
         resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
+    if processes > 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+
+def _tasks_of(uid: int) -> int:
+    """How many processes and threads ``uid`` runs now (what RLIMIT_NPROC counts)."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if os.stat(entry.path).st_uid == uid:
+                    count += len(os.listdir(f"{entry.path}/task"))
+            except OSError:
+                continue
+    return count
+
+
+def _process_cap(args: argparse.Namespace, outside_uid: int) -> int:
+    """The RLIMIT_NPROC that caps this kernel at ``--pids-max`` tasks, or 0 where it cannot.
+
+    RLIMIT_NPROC counts the tasks of a user in a user namespace (Linux 5.14+ ucounts), so in
+    the kernel's own namespace it is a per-kernel cap; outside one it counts every process of
+    the account, so the cap is added to what the account already runs. Root is exempt from
+    it (even mapped into a namespace): there the kernel's pids cgroup caps it."""
+    if args.pids_max <= 0 or outside_uid == 0:
+        return 0
+    if args.level == "namespaces":
+        return args.pids_max
+    return _tasks_of(outside_uid) + args.pids_max
+
+
+# --------------------------------------------------------------------------- Landlock
+
+# Landlock (Linux 5.13+): a process restricts itself and every process it starts, whatever
+# its user; the same system calls and numbers on every architecture.
+_LANDLOCK_CREATE, _LANDLOCK_ADD_RULE, _LANDLOCK_RESTRICT = 444, 445, 446
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1, 2, 4, 8
+FS_REFER, FS_TRUNCATE, FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+FS_ABI1 = (1 << 13) - 1  # execute, read, write, remove and make anything
+NET_BIND_TCP, NET_CONNECT_TCP = 1, 2  # ABI 4
+SCOPE_ABSTRACT_UNIX, SCOPE_SIGNAL = 1, 2  # ABI 6
+LANDLOCK_FULL = 6  # the version that also keeps signals and abstract sockets in the domain
+READ_ONLY = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
+FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sys")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+@functools.cache
+def landlock_abi() -> int:
+    """The Landlock version this kernel offers (0: none)."""
+    if _libc is None:
+        return 0
+    return max(int(_libc.syscall(_LANDLOCK_CREATE, None, 0, 1)), 0)
+
+
+def landlock_rules(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """(path, rights) a ``process``-level kernel keeps: its own folder, everything; this
+    Python, the kept folders and the system (``/etc`` without its secrets), read and execute;
+    a few devices, read and write. Nothing else: not ``/tmp``, not ``$HOME``, not the course,
+    the submissions, the output or another kernel's folder."""
+    python = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    rules = [(args.kernel_dir, -1)] if args.kernel_dir else []
+    rules += [(p, READ_ONLY) for p in [*SYSTEM_DIRS, *sorted(python), *args.keep]]
+    secret = {*SECRET_FILES, *SECRET_DIRS}
+    with contextlib.suppress(OSError):
+        rules += [
+            (entry.path, READ_ONLY) for entry in os.scandir("/etc") if entry.path not in secret
+        ]
+    rules += [(p, FS_READ_FILE | FS_WRITE_FILE | FS_IOCTL_DEV) for p in DEVICES]
+    return rules
+
+
+def _landlock(args: argparse.Namespace) -> int:
+    """Confine this process to :func:`landlock_rules`, no TCP, and (ABI 6+) no signal or
+    abstract socket to a process outside its domain; returns the ABI used (0: none here)."""
+    abi = landlock_abi()
+    if abi < 1:
+        return 0
+    handled = FS_ABI1 | (FS_REFER if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0)
+    handled |= FS_IOCTL_DEV if abi >= 5 else 0
+    net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
+    scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL if abi >= 6 else 0
+    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    ruleset = _libc.syscall(
+        _LANDLOCK_CREATE, ctypes.byref(_RulesetAttr(handled, net, scoped)), size, 0
+    )
+    _check(0 if ruleset >= 0 else -1, "landlock_create_ruleset")
+    try:
+        for path, rights in landlock_rules(args):
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue  # not on this system
+            try:
+                allowed = handled if rights == -1 else rights & handled
+                if not os.path.isdir(path):
+                    allowed &= FILE_RIGHTS
+                rule = _PathBeneath(allowed, fd)
+                _check(_libc.syscall(_LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(rule), 0), path)
+            finally:
+                os.close(fd)
+        _check(_libc.syscall(_LANDLOCK_RESTRICT, ruleset, 0), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+    return abi
+
+
+# --------------------------------------------------------------------------- capabilities
+
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def _drop_capabilities() -> None:
+    """No capability left, none to regain: a kernel forked from the warm server never execs,
+    so it would otherwise keep those of its user namespace (or root's, at the process level)."""
+    try:
+        last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    except (OSError, ValueError):
+        last = 63
+    for cap in range(last + 1):
+        _libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0)  # refused without CAP_SETPCAP
+    _libc.prctl(PR_CAP_AMBIENT, ctypes.c_ulong(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+def _close_inherited_fds() -> None:
+    """Close every descriptor but stdin, stdout and stderr: nothing the grader, the warm
+    server or a keeper had open reaches the kernel."""
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
 def _enter_namespaces(args: argparse.Namespace) -> None:
@@ -363,8 +619,10 @@ def _enter_namespaces(args: argparse.Namespace) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     # This Python (the kernel's) stays visible, read-only, wherever it lives.
     python = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    keep = [p for p in [*python, *args.keep, args.kernel_dir] if os.path.exists(p)]
-    handles = {p: os.open(p, os.O_PATH) for p in keep}
+    keep = sorted({p for p in [*python, *args.keep, args.kernel_dir] if os.path.exists(p)})
+    # O_PATH handles on the real tree, to mount back over the hidden folders below; each is
+    # closed once mounted (a handle left open would lead past every hidden folder).
+    handles = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in keep}
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     hidden: list[str] = []
     # "/tmp/cnn-grade-*" (every grading run's folder) names a prefix: hide each match
@@ -429,6 +687,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--file-size-mb", type=int, default=0)
     parser.add_argument("--tmp-size-mb", type=int, default=512)
     parser.add_argument("--as-nobody", action="store_true", help="(root only) run as nobody")
+    parser.add_argument("--pids-max", type=int, default=0, help="processes and threads, at most")
+    parser.add_argument("--cgroup", default="", help="(root) a pids cgroup to join")
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
     return parser
 
@@ -444,13 +704,26 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def isolate(args: argparse.Namespace) -> None:
     """Put this process in the sandbox ``args`` describes (it returns inside it)."""
+    linux = sys.platform.startswith("linux")
+    parent = os.getppid()
+    if linux:
+        _close_inherited_fds()
+        processes.prctl(processes.PR_SET_DUMPABLE, 1)  # forked from the (undumpable) server
+    if args.cgroup:
+        processes.join_cgroup(args.cgroup)  # as the grader's user, before dropping it
     if args.as_nobody and os.getuid() == 0:
         _become_nobody()
+    outside_uid = os.getuid()
+    processes.die_with_parent(signal.SIGKILL, parent)  # set after the uid change cleared it
     if args.level == "namespaces":
         _enter_namespaces(args)
-    if sys.platform.startswith("linux"):
+    if linux:
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
-    _set_limits(args.memory_mb, args.file_size_mb)
+        if args.level == "process":
+            _landlock(args)
+    _set_limits(args.memory_mb, args.file_size_mb, _process_cap(args, outside_uid))
+    if linux:
+        _drop_capabilities()
     if args.cwd:
         os.chdir(args.cwd)
 

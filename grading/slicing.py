@@ -25,14 +25,24 @@ can hide an earlier binding by binding the name again.
 A cell that reads names the parser cannot see (``globals()[...]``, ``eval``) is taken to
 read every identifier in its strings; one that uses IPython's history (``Out``, ``_``...), a
 magic, ``import *``, a ``global`` statement or ``__main__`` makes the whole notebook run, as
-does a cell that does not parse. ``--run-all`` (:mod:`grading.autograde`) turns all of this
-off.
+does a cell that does not parse.
+
+The student's own code (answers and added cells: anything that is not the lesson's set-up,
+test or demonstration code) is held to a stricter rule, since a correct answer may reach
+the notebook's variables by a route no analysis of names follows: the notebook as a module
+(``import __main__``, ``sys.modules[...]``, ``importlib``, a module the notebook wrote
+itself), ``builtins``, a namespace (``globals()`` with a computed key, ``vars()``, ``eval`` of
+computed code, a function's ``__globals__``) or a frame (``inspect``, ``sys._getframe``,
+``f_globals``). Any of these in the student's code (:func:`unfollowable`) makes every
+demonstration run: leaving one out must never cost a correct student a point.
+``--run-all`` (:mod:`grading.autograde`) turns all of this off.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Iterable
 
 from nbformat import NotebookNode
@@ -61,6 +71,116 @@ UNCONDITIONAL = (
 
 class Opaque(Exception):
     """A cell uses names the analysis cannot follow."""
+
+
+# Routes from the student's code to the notebook's variables that no analysis of names can
+# follow (see the module docstring): modules, names, attributes and text that lead there.
+UNFOLLOWABLE_MODULES = frozenset(
+    "__main__ builtins importlib inspect gc ctypes pickle dill cloudpickle marshal shelve "
+    "runpy code codeop pdb bdb trace ipynb import_ipynb nbimporter".split()
+)
+UNFOLLOWABLE_NAMES = frozenset({"__main__", "__builtins__", "__import__", "breakpoint"})
+UNFOLLOWABLE_ATTRIBUTES = frozenset(
+    "__globals__ __builtins__ __self__ f_globals f_locals f_back f_builtins tb_frame gi_frame "
+    "cr_frame ag_frame modules _getframe _current_frames user_ns user_global_ns get_ipython "
+    "globals locals vars eval exec import_module".split()
+)
+UNFOLLOWABLE_TEXT = re.compile(
+    r"__main__|__globals__|__builtins__|f_globals|f_locals|_getframe|user_ns|import_module"
+)
+NAMESPACES = frozenset({"globals", "locals", "vars"})  # followed with a constant key only
+CODE = frozenset({"eval", "exec"})  # followed with constant code only
+BY_NAME = frozenset({"getattr", "setattr", "delattr", "hasattr"})  # with a constant name only
+
+
+def _constant_text(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _namespace_use_followed(call: ast.Call, parent: ast.AST | None) -> bool:
+    """``globals()["x"]``, ``globals().get("x")``, ``"x" in globals()``: the key is known."""
+    if call.args or call.keywords:
+        return False  # vars(obj) and friends: an object's namespace, reached by name
+    if isinstance(parent, ast.Subscript) and parent.value is call:
+        return _constant_text(parent.slice)
+    if isinstance(parent, ast.Attribute) and parent.value is call:
+        grand = getattr(parent, "_parent", None)
+        return (
+            isinstance(grand, ast.Call)
+            and grand.func is parent
+            and parent.attr in ("get", "__getitem__", "__contains__", "setdefault", "pop")
+            and bool(grand.args)
+            and _constant_text(grand.args[0])
+        )
+    if isinstance(parent, ast.Compare) and call in parent.comparators:
+        return _constant_text(parent.left)
+    return False
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` (its top-level package) is one the grader can find: not a file the
+    notebook wrote next to itself."""
+    import importlib.util
+
+    top = module.split(".")[0]
+    if top in sys.builtin_module_names or top in getattr(sys, "stdlib_module_names", ()):
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def unfollowable(source: str) -> str:
+    """Why a cell of the student's may read a variable of the notebook by a route no analysis
+    of names follows ("" when it cannot): see the module docstring."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
+        return "does not parse"
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            child._parent = node  # type: ignore[attr-defined]
+    for node in ast.walk(tree):
+        parent = getattr(node, "_parent", None)
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in UNFOLLOWABLE_MODULES:
+                    return f"imports {alias.name}"
+                if not _installed(alias.name):
+                    return f"imports {alias.name}, a module that is not installed"
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level or module.split(".")[0] in UNFOLLOWABLE_MODULES:
+                return f"imports from {'.' * node.level}{module}"
+            if not _installed(module):
+                return f"imports from {module}, a module that is not installed"
+            names = {alias.name for alias in node.names}
+            if names & (UNFOLLOWABLE_ATTRIBUTES | UNFOLLOWABLE_NAMES | NAMESPACES | CODE):
+                return f"imports {sorted(names)[0]} from {module}"
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id in UNFOLLOWABLE_NAMES:
+                return f"uses {node.id}"
+            called = isinstance(parent, ast.Call) and parent.func is node
+            if node.id in NAMESPACES | CODE | BY_NAME and not called:
+                return f"passes {node.id} around"
+            if node.id in NAMESPACES and not _namespace_use_followed(
+                parent, getattr(parent, "_parent", None)
+            ):
+                return f"reads {node.id}() with a key computed at run time"
+            if node.id in CODE and not (parent.args and _constant_text(parent.args[0])):
+                return f"runs {node.id}() on code computed at run time"
+            if node.id in BY_NAME and not (len(parent.args) > 1 and _constant_text(parent.args[1])):
+                return f"{node.id}() with a name computed at run time"
+        elif isinstance(node, ast.Attribute) and node.attr in UNFOLLOWABLE_ATTRIBUTES:
+            return f"reads .{node.attr}"
+        elif isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
+            if found := UNFOLLOWABLE_TEXT.search(text):
+                return f"names {found[0]} in a string"
+    return ""
 
 
 def nbgrader_role(cell: NotebookNode) -> bool:
@@ -315,7 +435,9 @@ def unneeded_cells(
     """Indices of the code cells the kernel need not run, each with why.
 
     ``demonstrations`` are the sources of the released lesson's cells without an nbgrader
-    role (:func:`demonstration_sources`). ``judged`` are the test cells the judge runs
+    role (:func:`demonstration_sources`); none is left out when the student's code takes a
+    route the analysis cannot follow (:func:`unfollowable`). ``judged`` are the test cells the
+    judge runs
     (:mod:`grading.judge`): the judge reads what they read from the kernel, so those names
     are needed, but the kernel itself runs such a cell only when a later cell that runs reads
     what it binds or changes. An empty result means: run everything in the kernel.
@@ -328,11 +450,18 @@ def unneeded_cells(
         if cell.cell_type == "code" and cell.source.strip()
     ]
     names: dict[int, CellNames] = {}
+    every_demonstration = False  # the student's code may reach any of them
     for index, cell in cells:
         try:
             names[index] = CellNames(cell.source)
         except (Opaque, SyntaxError, ValueError):
             return {}  # a cell hides what it uses (or cannot be read): run everything
+        answer = cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+        lesson_code = cell.source.strip() in demos or index in judged
+        lesson_code = lesson_code or (nbgrader_role(cell) and not answer)  # set-up, tests
+        every_demonstration = every_demonstration or (
+            not lesson_code and bool(unfollowable(cell.source))
+        )
     # State is what is bound as data outside the set-up cells, except aliases of tools.
     tools: set[str] = set()
     for index, cell in cells:
@@ -351,7 +480,8 @@ def unneeded_cells(
     for index, cell in reversed(cells):
         info = names[index]
         source = cell.source.strip()
-        if source in demos and not nbgrader_role(cell) or index in judged:
+        demonstration = source in demos and not nbgrader_role(cell)
+        if demonstration and not every_demonstration or index in judged:
             if not (info.binds & needed or info.changes & needed & data):
                 skip[index] = "judged" if index in judged else "no graded cell depends on it"
                 needed |= info.reads if index in judged else set()

@@ -80,6 +80,7 @@ def nbgrader_config(job: dict, course: Path, kernel_dir: Path) -> Any:
         "nbgrader.preprocessors.SaveAutoGrades",
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",
+        "grading.feedback.SanitizeGraded",
     ]
     g = c.JudgedExecute
     g.kernel_manager_class = "grading.sandbox.SandboxKernelManager"

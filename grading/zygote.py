@@ -16,7 +16,14 @@ of a submission. Every kernel start is then a fork:
    (:func:`grading.sandbox.isolate`) and runs ipykernel in-process instead of exec-ing it;
 3. the client forwards SIGINT/SIGTERM/SIGHUP to the kernel's process group and exits with
    the kernel's exit code. When the client dies (jupyter_client or the batch killed it), its
-   socket closes and the keeper kills the kernel's whole group: nothing outlives it.
+   socket closes and the keeper kills the kernel and every process it started (the keeper
+   adopts those a kernel detaches): nothing outlives it. The server dies with the batch, a
+   keeper with the server, a kernel with its keeper and a client with its worker
+   (:mod:`grading.processes`).
+
+Only the batch's clients are served: each request carries a secret the batch gave its
+workers (the server keeps only its hash, so a kernel, a copy of the server, cannot learn it),
+so a kernel that finds the server's socket cannot have a process started outside its sandbox.
 
 The kernel is a copy of a process that has run only imports: it shares no state with other
 kernels (each is its own fork) and holds nothing secret (the server never sees a key, a test
@@ -26,9 +33,12 @@ a kernel always starts.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import importlib
 import json
 import os
+import secrets
 import select
 import signal
 import socket
@@ -65,8 +75,10 @@ PRELOAD = (
 JUDGE_PRELOAD = tuple(
     m for m in PRELOAD if not m.startswith(("IPython", "ipykernel", "ipywidgets"))
 )
+TOKEN_ENV = "CNN_GRADE_ZYGOTE_TOKEN"  # grading.sandbox.ZYGOTE_TOKEN_ENV
 MAX_MESSAGE = 1 << 20
 PEAK_FILE = "kernel-peak-kb"
+KEY_ENV = "CNN_GRADE_ZYGOTE_KEY"  # the hash of the clients' secret, for the server only
 
 
 # --------------------------------------------------------------------------- messages
@@ -124,8 +136,14 @@ def preload(modules: tuple[str, ...] = PRELOAD) -> list[str]:
 
 def serve(path: str) -> int:
     """Preload, then fork a keeper for every client, until SIGTERM or the batch is gone."""
-    from grading import sandbox  # noqa: F401 - the kernel needs it after the path is cleaned
+    import grading.sandbox  # noqa: F401 - the kernel needs it after the path is cleaned
+    from grading import processes
 
+    parent = os.getppid()
+    processes.undumpable()
+    processes.die_with_parent(signal.SIGTERM, parent)
+    processes.become_subreaper()
+    key = os.environ.pop(KEY_ENV, "")
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     before = dict(os.environ)
     loaded = preload()
@@ -137,8 +155,7 @@ def serve(path: str) -> int:
     os.chmod(path, 0o600)
     server.listen(64)
     server.settimeout(1.0)
-    signal.signal(signal.SIGTERM, lambda *_: (reap(), sys.exit(0)))
-    parent = os.getppid()
+    signal.signal(signal.SIGTERM, lambda *_: (processes.kill_descendants(), sys.exit(0)))
     print(f"zygote ready: {len(loaded)} modules preloaded", file=sys.stderr, flush=True)
     while os.getppid() == parent:  # the batch that started this server is still there
         reap()
@@ -150,10 +167,11 @@ def serve(path: str) -> int:
         if os.fork() == 0:
             server.close()
             try:
-                keep(conn, defaults)
+                keep(conn, defaults, key)
             finally:
                 os._exit(0)
         conn.close()
+    processes.kill_descendants()
     return 0
 
 
@@ -166,12 +184,19 @@ def reap() -> None:
         pass
 
 
-def keep(conn: socket.socket, defaults: dict[str, str]) -> None:
+def keep(conn: socket.socket, defaults: dict[str, str], key: str = "") -> None:
     """The keeper: fork the kernel in a new session, report its group, wait, clean up."""
+    from grading import processes
+
+    processes.die_with_parent(signal.SIGUSR1, os.getppid())  # the server died: clean up
     request, fds = receive(conn, max_fds=3)
     if request is None or len(fds) != 3:
         return
+    token = str(request.get("token", ""))
+    if key and not hmac.compare_digest(hashlib.sha256(token.encode()).hexdigest(), key):
+        return  # not one of the batch's clients: start nothing
     os.setsid()
+    processes.become_subreaper()  # what the kernel detaches is adopted here, not by init
     kernel = os.fork()
     if kernel == 0:
         conn.close()
@@ -180,6 +205,12 @@ def keep(conn: socket.socket, defaults: dict[str, str]) -> None:
         os.close(fd)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)  # signals to the group are for the kernel
+
+    def orphaned(_signum: int, _frame: object) -> None:
+        processes.kill_descendants()
+        os._exit(0)
+
+    signal.signal(signal.SIGUSR1, orphaned)
     send(conn, {"pgid": os.getpgid(0), "pid": kernel})
     status = None
     while status is None:
@@ -193,7 +224,8 @@ def keep(conn: socket.socket, defaults: dict[str, str]) -> None:
         send(conn, {"exit": status, "peak_kb": usage.ru_maxrss})
     except OSError:
         pass
-    os.killpg(0, signal.SIGKILL)  # anything the kernel left running in its group
+    processes.kill_descendants()  # anything the kernel left running, in its group or not
+    os.killpg(0, signal.SIGKILL)
 
 
 def become_kernel(request: dict, fds: list[int], defaults: dict[str, str]) -> None:
@@ -267,6 +299,7 @@ class Server:
         self.process: subprocess.Popen | None = None
         self.log: BinaryIO | None = None
         self.problem = ""
+        self.token = secrets.token_hex(32)  # the clients' secret (this process's environment)
 
     def __enter__(self) -> str:
         from grading.sandbox import prepare_kernel_dir
@@ -274,10 +307,11 @@ class Server:
         prepare_kernel_dir(self.folder, [], {})
         path = str(self.folder / "zygote.sock")
         self.log = open(self.folder / "zygote.log", "wb")  # noqa: SIM115 - closed in __exit__
+        key = hashlib.sha256(self.token.encode()).hexdigest()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grading.zygote", "serve", path],
             cwd=self.folder / "work",
-            env=self.env,
+            env={**self.env, KEY_ENV: key},
             stdin=subprocess.DEVNULL,
             stdout=self.log,
             stderr=self.log,
@@ -286,6 +320,7 @@ class Server:
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline and self.process.poll() is None:
             if b"zygote ready" in (self.folder / "zygote.log").read_bytes():
+                os.environ[TOKEN_ENV] = self.token  # for this process's kernel managers
                 return path
             time.sleep(0.1)
         tail = (self.folder / "zygote.log").read_bytes()[-500:].decode(errors="replace")
@@ -294,6 +329,8 @@ class Server:
         return ""
 
     def __exit__(self, *_exc: object) -> None:
+        if os.environ.get(TOKEN_ENV) == self.token:
+            del os.environ[TOKEN_ENV]
         if self.process is not None and self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -312,10 +349,14 @@ class Server:
 
 def connect(path: str, launcher: list[str]) -> int:
     """Have the server start the kernel; forward signals; exit with the kernel's code."""
+    from grading import processes
+
+    processes.die_with_parent(signal.SIGKILL, os.getppid())  # the worker died: so does this
+    token = os.environ.pop(TOKEN_ENV, "")  # never part of the kernel's environment
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
-        send(sock, {"launcher": launcher, "env": dict(os.environ)}, [0, 1, 2])
+        send(sock, {"launcher": launcher, "env": dict(os.environ), "token": token}, [0, 1, 2])
         reply, _ = receive(sock)
     except OSError:
         reply = None

@@ -13,9 +13,11 @@ import hashlib
 import html
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -59,6 +61,17 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def place(folder: Path, relative: str, data: bytes | hostile.Link) -> None:
+    """Write one file of a case into a student's lesson ``folder`` (a link: a symbolic link;
+    ``"."`` and ``".."`` are the lesson and the student folders themselves)."""
+    path = {".": folder, "..": folder.parent}.get(relative, folder / relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, hostile.Link):
+        path.symlink_to(data.target)
+    else:
+        path.write_bytes(data)
+
+
 def grade_cases(course: Path, root: Path, names: list[str] | None, *options: str) -> tuple:
     """Grade the named cases (all: None) in one run: (cases, students, rows, out, run)."""
     submitted = root / "submitted"
@@ -77,8 +90,7 @@ def grade_cases(course: Path, root: Path, names: list[str] | None, *options: str
         students[student] = name
         folder = submitted / student / case.lesson
         for relative, data in case.build(release_of(course, case.lesson)).items():
-            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-            (folder / relative).write_bytes(data)
+            place(folder, relative, data)
     roster = root / "roster.csv"
     roster.write_text(
         "student_id,name\n" + "".join(f"{s},{n}\n" for s, n in students.items()) + "absent,Nobody\n"
@@ -341,3 +353,262 @@ def test_synthetic_submissions_work_for_any_course(course):
     assert (
         "return np.asarray(a) + np.asarray(b)" in nb.cells[hostile.index_of(nb, "ex1-add")].source
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The sandbox, the batch, intake and the feedback, hardened (hostile.cases.hardening_attacks).
+# Each case's own row is checked by test_hostile_case above; the tests below check what no
+# single row shows: nothing of another student's or of the hidden tests in any output, no
+# file of the grader's written, no process left, every page and graded notebook safe to open.
+
+HARDENING = list(hostile.hardening_attacks("s", "p").keys())
+# The attacks on the sandbox and the batch, at the process level too (with a student each
+# one could harm: the solution, graded alongside).
+PROCESS_HARDENING = [
+    "solution",
+    "blank",
+    "kills every process of the batch it can see",
+    "reads the grader's memory for the hidden tests",
+    "writes the grader's logs, results, gradebooks and outputs",
+    "forks without end",
+    "uses the descriptors the grader left open",
+    "leaves a process running after its notebook",
+    "notebook is a link to another student's notebook",
+    "answer reads a demonstration's variable through sys.modules",
+]
+
+
+@pytest.fixture(scope="module")
+def process_hardened(course, tmp_path_factory):
+    root = tmp_path_factory.mktemp("process-hardened")
+    return grade_cases(course, root, PROCESS_HARDENING, "--sandbox", "process")
+
+
+def student_of(graded_batch: tuple, name: str) -> str:
+    return next(s for s, n in graded_batch[1].items() if n == name)
+
+
+def student_outputs(out: Path, student: str) -> str:
+    """Everything a student gets back: feedback pages, notices and the graded notebooks'
+    outputs, as text."""
+    parts = [
+        html.unescape(p.read_text(errors="replace")) for p in out.glob(f"feedback/{student}/*/*")
+    ]
+    parts += [outputs_text(p) for p in out.glob(f"autograded/{student}/*/*.ipynb")]
+    return "\n".join(parts)
+
+
+def check_no_leak(graded_batch: tuple, course: Path) -> None:
+    """No student's outputs show hidden test code or another student's notebook, and no
+    submission wrote into the grader's outputs."""
+    table, students, rows, out, _ = graded_batch
+    solution = nbformat.read(course / "solutions" / "00-tiny" / "00-tiny.ipynb", as_version=4)
+    secret = hidden_lines([c.source for c in solution.cells if c.cell_type == "code"])
+    for student, name in students.items():
+        shown = student_outputs(out, student)
+        row_text = " ".join(r["detail"] for (s, _), r in rows.items() if s == student)
+        assert "BEGIN HIDDEN TESTS" not in shown, name
+        assert not [line for line in secret if line in shown + row_text], name
+        if name != "solution":
+            assert hostile.SECRET not in shown + row_text, f"{name} shows the solution student's"
+        assert "root:x:0:0" not in shown + row_text, f"{name} shows a system file"
+    writers = {  # the students whose own code holds the mark (their pages show their code)
+        student
+        for student in students
+        for path in out.glob(f"autograded/{student}/*/*.ipynb")
+        if any(hostile.MARK in cell.source for cell in nbformat.read(path, as_version=4).cells)
+    }
+    for path in out.rglob("*"):
+        own = any(f"/{student}/" in str(path) for student in writers)
+        if path.is_file() and not own and path.suffix in (".html", ".ipynb", ".csv", ".json"):
+            assert hostile.MARK not in path.read_text(errors="replace"), path
+
+
+def check_nothing_left(submissions: str) -> None:
+    """No process of the batch (the submissions folder on its command line, or a process a
+    submission left behind) is still running."""
+    deadline = time.monotonic() + 15
+    while True:
+        left = [
+            pid
+            for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
+            if submissions in command_line(pid)
+        ]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert not left, [command_line(pid) for pid in left]
+
+
+def command_line(pid: int) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in PROCESS_HARDENING if n not in ("solution", "blank")])
+def test_hardening_case_at_the_process_level(name, process_hardened):
+    check_case(name, process_hardened)
+    check_case("solution", process_hardened)  # graded alongside, never harmed
+    assert "sandbox: process" in process_hardened[4]["stdout"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["namespaces", "process"])
+def test_no_hidden_test_other_students_data_or_grader_file_reached(
+    level, batch, process_hardened, course
+):
+    check_no_leak(batch if level == "namespaces" else process_hardened, course)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["namespaces", "process"])
+def test_no_process_outlives_the_batch(level, batch, process_hardened):
+    graded_batch = batch if level == "namespaces" else process_hardened
+    submissions = str(graded_batch[3].parent / "submitted")
+    check_nothing_left(submissions)  # the batch, its workers, and what kernels left behind
+
+
+@pytest.mark.slow
+def test_the_summary_says_who_the_kernels_run_as_and_what_caps_them(batch, process_hardened):
+    from grading import sandbox
+
+    for graded_batch in (batch, process_hardened):
+        summary = (graded_batch[3] / "summary.txt").read_text()
+        root_kernels = os.getuid() == 0 and not sandbox.nobody_can_run_python()
+        assert ("kernels run as root" in summary) == root_kernels, summary
+        assert "processes and threads per kernel" in summary or "no process cap" in summary
+
+
+@pytest.mark.slow
+def test_feedback_pages_and_graded_notebooks_are_safe_to_open(batch):
+    from hostile.safety import unsafe_html, unsafe_notebook
+
+    table, students, rows, out, _ = batch
+    pages = list((out / "feedback").rglob("*.html"))
+    assert len(pages) > 20
+    for page in pages:
+        assert not unsafe_html(page.read_text()), (page, unsafe_html(page.read_text())[:5])
+    for path in (out / "autograded").rglob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        assert not unsafe_notebook(nb), (path, unsafe_notebook(nb)[:5])
+    for name, shown in (
+        ("scripts in a Markdown cell, its attachments and the notebook's widget state", "a link"),
+        ("scripts in HTML, SVG, Markdown, JavaScript, image and LaTeX outputs", "kept-html"),
+    ):
+        student = student_of(batch, name)
+        page = (out / "feedback" / student / "00-tiny" / "00-tiny.html").read_text()
+        assert shown in page, "the cell is shown, made harmless, not silently dropped"
+
+
+@pytest.mark.slow
+def test_a_feedback_page_has_a_size_cap(batch):
+    from grading.feedback import FEEDBACK_MAX_BYTES, SOURCES_MAX_CHARS
+
+    out = batch[3]
+    for name in (
+        "outputs that would make a feedback page of 16 MB",
+        "a renamed notebook of 15 MB and 3,000 cells",
+    ):
+        page = out / "feedback" / student_of(batch, name) / "00-tiny" / "00-tiny.html"
+        size = page.stat().st_size
+        assert size < FEEDBACK_MAX_BYTES + 2 * SOURCES_MAX_CHARS + 2**20, (name, size)
+        assert "This feedback page was shortened" in page.read_text(), name
+
+
+@pytest.mark.slow
+def test_a_fake_lesson_folder_creates_no_lesson(batch):
+    rows = batch[2]
+    assert {lesson for _, lesson in rows} == {"00-tiny", "00-keras"}
+
+
+def notebook_file(path: Path, nb: nbformat.NotebookNode) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "level, how", [("namespaces", "kill"), ("process", "kill"), ("process", "interrupt")]
+)
+def test_killing_or_interrupting_the_batch_leaves_no_process(course, tmp_path, level, how):
+    """``make grade`` killed (SIGKILL) or interrupted (Ctrl-C: SIGINT to its process group)
+    while kernels run, each with a process it detached: nothing of the batch survives."""
+    submitted = tmp_path / "submitted"
+    tag = hostile.daemon_tag(str(submitted))
+    release = release_of(course, "00-tiny")
+    for student in ("s00", "s01", "s02"):
+        nb = hostile.after(
+            hostile.answered(release),
+            "ex1-add",
+            hostile.DAEMON.format(tag=tag),
+            "import time\n\ntime.sleep(300)",
+        )
+        notebook_file(submitted / student / "00-tiny" / "00-tiny.ipynb", nb)
+    args = [str(submitted), str(tmp_path / "out"), "--course", str(course), "--workers", "2"]
+    args += ["--timeout", "600", "--cell-timeout", "400", "--lessons", "00-tiny"]
+    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))  # the work folder: in tmp_path too
+    (tmp_path / "tmp").mkdir()
+    with open(tmp_path / "batch.log", "wb") as log:
+        batch = subprocess.Popen(
+            [sys.executable, "-m", "grading.autograde", *args, "--sandbox", level],
+            stdout=log,
+            stderr=log,
+            env=env,
+            start_new_session=True,  # a terminal's foreground group of its own
+        )
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and batch.poll() is None:
+            detached = [
+                p
+                for p in map(int, filter(str.isdigit, os.listdir("/proc")))
+                if tag in command_line(p)
+            ]
+            if len(detached) >= 2:  # two kernels are running, each has detached one
+                break
+            time.sleep(0.5)
+        assert batch.poll() is None, (tmp_path / "batch.log").read_text()[-2000:]
+        if how == "kill":
+            batch.send_signal(signal.SIGKILL)
+        else:
+            os.killpg(batch.pid, signal.SIGINT)
+        batch.wait(timeout=120)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    check_nothing_left(str(tmp_path))  # the batch, workers, kernels, servers, what they left
+
+
+@pytest.mark.slow
+def test_a_flat_download_grades_each_file_for_the_student_its_lms_named(course, tmp_path):
+    """Eve's upload carries Ada's id in its own name; a Moodle file could be Ada's or the
+    student whose id is 4242: Ada's grade is her own notebook's, Eve's is Eve's, and the
+    ambiguous file is graded for no one and flagged on both rows."""
+    release = release_of(course, "00-tiny")
+    download = tmp_path / "download"
+    notebook_file(download / "ada_111_901_00-tiny.ipynb", hostile.answered(release))
+    wrong = hostile.answered(release, hostile.WRONG)
+    notebook_file(download / "eve_222_902_ada_111_00-tiny.ipynb", wrong)
+    notebook_file(download / "ada_4242_assignsubmission_file_00-tiny.ipynb", wrong)
+    (tmp_path / "roster.csv").write_text("student_id\nada\neve\n4242\n")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "grading.autograde", str(download), str(out)]
+        + ["--roster", str(tmp_path / "roster.csv"), "--course", str(course)]
+        + ["--layout", "flat", "--lessons", "00-tiny", "--workers", "2", "--timeout", "120"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {r["student_id"]: r for r in csv.DictReader(handle)}
+    assert (rows["ada"]["status"], rows["ada"]["score"]) == ("flagged", "5"), rows["ada"]
+    assert (rows["eve"]["status"], rows["eve"]["score"]) == ("graded", "0"), rows["eve"]
+    assert (rows["4242"]["status"], rows["4242"]["score"]) == ("flagged", ""), rows["4242"]
+    assert "could be 4242 or ada's" in rows["ada"]["detail"] + rows["4242"]["detail"]

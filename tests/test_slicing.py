@@ -13,7 +13,13 @@ import pytest
 from hostile.course import graded
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grading.slicing import CellNames, Opaque, demonstration_sources, unneeded_cells
+from grading.slicing import (
+    CellNames,
+    Opaque,
+    demonstration_sources,
+    unfollowable,
+    unneeded_cells,
+)
 
 SETUP = "import numpy as np\n\nfrom helpers import checks\n\nP = object()"
 
@@ -178,3 +184,62 @@ def test_the_real_lessons_leave_out_their_slowest_demonstrations():
 def test_an_annotation_without_a_value_does_not_hide_an_earlier_binding():
     nb, demos = lesson("X = 1", "X: int", test="assert f(X) == 1")
     assert skipped(nb, demos) == []  # ``X: int`` binds nothing: X = 1 must run
+
+
+# The student's code may reach a demonstration's variable by a route no analysis of names
+# follows: then the notebook runs whole (a correct answer must never lose a point to a
+# demonstration left out). Each answer below returns x + OFFSET, OFFSET bound by a demo.
+ROUTES = {
+    "the notebook as a module": "import __main__\n\ndef f(x):\n    return x + __main__.OFFSET",
+    "sys.modules": "import sys\n\ndef f(x):\n    return x + sys.modules['__main__'].OFFSET",
+    "sys.modules, computed key": (
+        "import sys\n\ndef f(x):\n    return x + getattr(sys.modules['__ma' + 'in__'], 'OFFSET')"
+    ),
+    "importlib": "import importlib\n\ndef f(x):\n    m = importlib.import_module('__ma' + 'in__')\n"
+    "    return x + m.OFFSET",
+    "__import__": "def f(x):\n    return x + __import__('__ma' + 'in__').OFFSET",
+    "a module the notebook wrote": "import my_offsets\n\ndef f(x):\n    return x + my_offsets.get()",
+    "builtins": "import builtins\n\ndef f(x):\n    return x + builtins.globals()['OFF' + 'SET']",
+    "__builtins__": "def f(x):\n    return x + __builtins__.eval('OFF' + 'SET')",
+    "a function's __globals__": "def f(x):\n    return x + f.__globals__['OFF' + 'SET']",
+    "globals() with a computed key": "def f(x):\n    return x + globals()['OFF' + 'SET']",
+    "globals passed around": "ns = globals\n\ndef f(x):\n    return x + ns()['OFFSET']",
+    "vars()": "def f(x):\n    return x + vars()['OFF' + 'SET']",
+    "eval of computed code": "def f(x):\n    return x + eval('OFF' + 'SET')",
+    "getattr with a computed name": (
+        "def f(x):\n    return x + getattr(f, '__glob' + 'als__')['OFFSET']"
+    ),
+    "inspect": "import inspect\n\ndef f(x):\n    return x + inspect.currentframe().f_globals['OFF' + 'SET']",
+    "sys._getframe": "import sys\n\ndef f(x):\n    return x + sys._getframe(0).f_globals['OFF' + 'SET']",
+    "a traceback's frame": "def f(x):\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n"
+    "        return x + e.__traceback__.tb_frame.f_globals['OFF' + 'SET']",
+    "IPython's namespace": "from IPython import get_ipython as shell\n\ndef f(x):\n"
+    "    return x + shell().user_ns['OFF' + 'SET']",
+    "gc": "import gc\n\ndef f(x):\n    return x + [d for d in gc.get_objects() if isinstance(d, dict) and 'OFFSET' in d][0]['OFFSET']",
+}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_an_answer_that_reaches_a_demonstration_by_any_other_route_runs_everything(route):
+    nb, demos = lesson("OFFSET = 0", "noise = 1", answer=ROUTES[route], test="assert f(1) == 1")
+    assert skipped(nb, demos) == [], route
+    assert unfollowable(ROUTES[route]), route
+
+
+def test_the_same_routes_in_the_lessons_own_cells_keep_the_slice():
+    """The lesson's set-up and tests are the course's code (the set-up checks sys.modules for
+    Colab): they do not turn slicing off, only the student's code does."""
+    setup = (
+        SETUP + "\nimport sys\nimport importlib.util\nif 'google.colab' in sys.modules:\n    pass"
+    )
+    nb, demos = lesson("noise = 1", test="import inspect\nassert f(1) == 1")
+    nb.cells[1].source = setup
+    assert skipped(nb, demos) == ["noise = 1"]
+
+
+def test_a_constant_key_is_followed_in_the_students_code_too():
+    nb, demos = lesson(
+        "OFFSET = 0", "noise = 1", answer="def f(x):\n    return x + globals()['OFFSET']"
+    )
+    assert skipped(nb, demos) == ["noise = 1"]
+    assert unfollowable("import numpy as np\nimport sys\nprint(sys.version, np.pi)") == ""

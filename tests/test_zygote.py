@@ -11,6 +11,7 @@ import ast
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -181,3 +182,51 @@ def test_another_kernel_command_runs_in_the_sandbox_through_the_server(tmp_path,
     assert result.returncode == 7, result.stderr
     assert result.stdout.strip() == str(kernel / "work")
     assert zygote.kernel_peak_kb(kernel) > 0, "it went through the server, not the fallback"
+
+
+def test_a_warm_kernel_holds_no_descriptor_of_the_server_or_the_grader(tmp_path, server):
+    (fds,) = run_kernel(
+        tmp_path,
+        server,
+        evaluate(
+            "(lambda os: [os.readlink(f'/proc/self/fd/{fd}') for fd in os.listdir('/proc/self/fd')"
+            " if fd not in ('0', '1', '2') and os.path.lexists(f'/proc/self/fd/{fd}')])"
+            "(__import__('os'))"
+        ),
+    )
+    targets = ast.literal_eval(fds)
+    folder = str(Path(server).parent)
+    assert not [t for t in targets if t.startswith(folder)], targets  # its log, its socket
+    kernel = str(tmp_path / "kernel")
+    assert not [t for t in targets if t.startswith("/") and not t.startswith(kernel)], targets
+
+
+def test_the_server_starts_nothing_for_a_client_without_the_secret(tmp_path, server):
+    """A kernel that finds the server's socket (the process level shows it in /proc/net/unix)
+    cannot have it start a process outside any sandbox: the request needs the batch's secret,
+    which only the server's hash of it is a copy of."""
+    kernel = tmp_path / "kernel"
+    sandbox.prepare_kernel_dir(kernel, [], {})
+    marker = kernel / "work" / "started"
+    launcher = ["--level", "process", "--kernel-dir", str(kernel), "--cwd", str(kernel / "work")]
+    launcher += ["--", sys.executable, "-c", f"open({str(marker)!r}, 'w')"]
+    for token in ("", "0" * 64, os.environ[zygote.TOKEN_ENV][::-1]):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(server)
+            request = {"launcher": launcher, "env": {}, "token": token}
+            zygote.send(sock, request, [0, 1, 2])
+            sock.settimeout(30)
+            reply, _ = zygote.receive(sock)
+        assert reply is None, "the server answered a request without the secret"
+    time.sleep(1)
+    assert not marker.exists()
+    # the same request with the secret starts it (the test above is not vacuous)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(server)
+        request = {"launcher": launcher, "env": {}, "token": os.environ[zygote.TOKEN_ENV]}
+        zygote.send(sock, request, [0, 1, 2])
+        sock.settimeout(60)
+        reply, _ = zygote.receive(sock)
+        assert reply and reply.get("pgid")
+        zygote.receive(sock)  # its exit
+    assert marker.exists()

@@ -10,6 +10,7 @@ attacks here all work against plain nbgrader (``bench/`` and the README show whi
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -249,7 +250,11 @@ SELF_REVERTING = """def add(a, b):
 
 def cases(gradebook: str, submissions: str, solution: str, other_release) -> dict[str, Case]:
     """Every case, by name. The paths are the ones an attacker would aim at."""
-    return {**faults(gradebook, submissions, solution, other_release), **judge_attacks()}
+    return {
+        **faults(gradebook, submissions, solution, other_release),
+        **judge_attacks(),
+        **hardening_attacks(submissions, solution),
+    }
 
 
 def faults(gradebook: str, submissions: str, solution: str, other_release) -> dict[str, Case]:
@@ -764,5 +769,429 @@ def judge_attacks() -> dict[str, Case]:
             0,
             hides=["LAMBDA-RAN"],
             lesson="00-keras",
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Attacks on the sandbox, the batch, intake, the feedback pages and the slicing (the kernel
+# and the worker's process tree, what the grader reads from the submissions folder, what a
+# reader's browser renders). Each is written as a student (or a student's upload) would
+# write it; each must earn exactly its honest score, leave every other student's grade and
+# files as they were, show no hidden test text and no other student's data anywhere, and let
+# the batch finish. A student who aims at the grader's processes aims at this batch's: its
+# submissions folder and work folder (read from the kernel's own working folder) are how the
+# attacks below recognize them, so a failed defence harms only the batch under test.
+
+
+@dataclass
+class Link:
+    """A symbolic link to ``target`` in a student's upload, instead of a file. The key ``"."``
+    makes the lesson folder itself a link, ``".."`` the student's folder."""
+
+    target: str
+
+
+MARK = "HACKED-BY-A-SUBMISSION"  # written by the attacks below into whatever they can reach
+XSS = "XSS-"  # marks every script payload below
+
+# The processes of this batch, as a kernel can find them: by the submissions folder on the
+# batch's (and its workers') command line, by the work folder on the kernels' and servers'.
+BATCH_PROCESSES = """import os
+
+_cwd = os.getcwd()
+_work = _cwd.split("/kernels/")[0] if "/kernels/" in _cwd else None
+_marks = [m for m in ({submissions!r}, _work) if m]
+
+
+def _batch():
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{{entry}}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(mark in command for mark in _marks):
+            yield int(entry), command
+"""
+
+KILLER = """import time
+
+_tried = _killed = 0
+_end = time.monotonic() + 4  # long enough to meet the kernels graded alongside
+while time.monotonic() < _end:
+    for _pid, _ in list(_batch()):
+        _tried += 1
+        try:
+            os.kill(_pid, 9)
+            _killed += 1
+        except OSError:
+            pass
+    time.sleep(0.2)
+print("tried", _tried, "killed", _killed)
+"""
+
+MEMORY_READER = """import ctypes
+import re
+
+_found = []
+for _pid, _command in list(_batch()):
+    try:
+        _attached = ctypes.CDLL(None).ptrace(16, _pid, 0, 0) == 0  # PTRACE_ATTACH
+        if _attached:
+            print("ATTACHED", _pid)
+            ctypes.CDLL(None).ptrace(17, _pid, 0, 0)  # PTRACE_DETACH
+        with open(f"/proc/{_pid}/maps") as _maps, open(f"/proc/{_pid}/mem", "rb", 0) as _mem:
+            _budget = 300 * 2**20
+            for _line in _maps:
+                _range, _perms = _line.split()[:2]
+                _start, _stop = (int(x, 16) for x in _range.split("-"))
+                if "r" not in _perms or _stop - _start > 64 * 2**20:
+                    continue
+                _budget -= _stop - _start
+                if _budget < 0:
+                    break
+                try:
+                    _mem.seek(_start)
+                    _chunk = _mem.read(_stop - _start)
+                except (OSError, ValueError, OverflowError):
+                    continue
+                for _m in re.finditer(rb"secret-ex[12]|BEGIN HIDDEN" + rb" TESTS", _chunk):
+                    _found.append(_chunk[max(0, _m.start() - 300) : _m.end() + 300])
+    except OSError as _error:
+        print("no access to", _pid, _error.strerror)
+for _text in _found[:5]:
+    print(_text.decode(errors="replace"))
+"""
+
+GRADER_WRITER = """import json
+
+_targets = set()
+for _pid, _command in list(_batch()):
+    _targets.update(p for p in _command.split() if p.startswith("/tmp/"))
+_targets.update({{_work, {submissions!r}, os.path.dirname({submissions!r}) + "/out"}} - {{None}})
+_wrote, _seen = [], 0
+for _root in sorted(_targets):
+    for _folder, _, _files in os.walk(_root):
+        for _name in _files:
+            _seen += 1
+            _path = os.path.join(_folder, _name)
+            try:
+                if _path.endswith(".json") and "/jobs/" in _path:
+                    with open(_path, "w") as _handle:
+                        json.dump({{"status": "graded", "score": 100, "problem": "{mark}"}}, _handle)
+                else:
+                    with open(_path, "a") as _handle:
+                        _handle.write("{mark}")
+                _wrote.append(_path)
+            except OSError:
+                pass
+        if _seen > 5000:
+            break
+print("wrote", len(_wrote), "files:", [p for p in _wrote if "/kernels/" not in p][:10])
+"""
+
+FORK_LOOP = """import subprocess
+
+_children = []
+for _ in range(600):
+    try:
+        _children.append(subprocess.Popen(["sleep", "30"]))
+    except OSError as _error:
+        print("refused after", len(_children), _error)
+        break
+if len(_children) >= 600:
+    print("FORK-CAP-NOT-REACHED")
+for _child in _children:
+    _child.kill()
+    _child.wait()
+"""
+
+DESCRIPTORS = """import os
+import socket
+
+_own = os.getcwd().rsplit("/work", 1)[0]
+for _fd in sorted(int(f) for f in os.listdir("/proc/self/fd")):
+    try:
+        _target = os.readlink(f"/proc/self/fd/{_fd}")
+    except OSError:
+        continue
+    if _target.startswith("/") and not _target.startswith((_own, "/dev/", "/proc/")):
+        print("INHERITED", _fd, _target)
+        try:
+            os.write(_fd, b"HACKED-BY-A-SUBMISSION")
+        except OSError:
+            pass
+    elif _target.startswith("socket:"):
+        try:
+            _sock = socket.socket(fileno=os.dup(_fd))
+        except OSError:
+            continue
+        try:
+            _listening = _sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+            if _listening and _sock.family == socket.AF_UNIX:  # the grader's are Unix sockets
+                _name = _sock.getsockname()
+                if not str(_name).startswith(_own):
+                    print("INHERITED-LISTENER", _fd, _name)
+        except OSError:
+            pass
+        finally:
+            _sock.close()
+"""
+
+DAEMON = """import os
+import sys
+
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(900)", {tag!r}])
+    os._exit(0)
+os.wait()
+print("left a process behind")
+"""
+
+
+def daemon_tag(submissions: str) -> str:
+    """What the process a submission leaves behind has on its command line."""
+    return f"{submissions}#left-behind"
+
+
+def hidden_marks() -> list[str]:
+    """Hidden test text, and the hidden tests' messages (a correct answer never sees them)."""
+    return [*HIDDEN, "secret-ex1", "secret-ex2"]
+
+
+def batch_attack(code: str, answers: dict[str, str]):
+    return with_cells("ex1-add", code, answers=answers)
+
+
+def big_renamed(release):
+    """A renamed notebook of 15 MB and 3,000 cells (the right answers among them)."""
+    nb = answered(release)
+    filler = "A long note. " * 384  # 5 kB of Markdown
+    nb.cells += [nbformat.v4.new_markdown_cell(f"Note {i}: {filler}") for i in range(3000)]
+    return single(nb, "my notes - Copy (3).ipynb")
+
+
+XSS_MARKDOWN = """## My notes
+<script>alert(1)//XSS-md-script</script>
+<img src="x" onerror="alert(2)//XSS-md-onerror">
+<a href="javascript:alert(3)//XSS-md-href">a link</a> and [another](javascript:alert(4)//XSS-md-link)
+<iframe src="https://example.org/XSS-md-iframe"></iframe>
+<form action="https://example.org/XSS-md-form"><input name="q"><button>go</button></form>
+<svg onload="alert(5)//XSS-md-svg"><circle r="5"/></svg>
+<object data="https://example.org/XSS-md-object"></object>
+<embed src="https://example.org/XSS-md-embed">
+<meta http-equiv="refresh" content="0;url=https://example.org/XSS-md-meta">
+<style>body { background: url(https://example.org/XSS-md-style) }</style>
+<details open ontoggle="alert(6)//XSS-md-toggle"><summary>more</summary>hidden</details>
+![picture](attachment:evil.svg) ![other](attachment:page.html)
+"""
+
+SVG_PAYLOAD = (
+    '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)//XSS-svg-onload">'
+    "<script>alert(2)//XSS-svg-script</script>"
+    '<a href="javascript:alert(3)//XSS-svg-href"><rect width="10" height="10"/></a>'
+    '<foreignObject><iframe src="https://example.org/XSS-svg-iframe"></iframe></foreignObject>'
+    "</svg>"
+)
+
+XSS_OUTPUTS = (
+    "from IPython.display import HTML, SVG, Javascript, Markdown, display\n\n"
+    'display(HTML("<b>kept-html</b><script>alert(1)//XSS-html-script</script>"\n'
+    '             "<img src=x onerror=alert(2)//XSS-html-onerror>"\n'
+    "             \"<iframe src='https://example.org/XSS-html-iframe'></iframe>\"))\n"
+    f"display(SVG({SVG_PAYLOAD!r}))\n"
+    'display(Markdown("<img src=x onerror=alert(3)//XSS-mdout> [x](javascript:alert(4)//XSS-mdlink)"))\n'
+    'display(Javascript("alert(5)//XSS-js"))\n'
+    'display({"text/html": "<a href=\'javascript:alert(6)//XSS-raw-link\'>a</a>"\n'
+    "          \"<form action='https://example.org/XSS-raw-form'><input></form>\",\n"
+    '          "text/plain": "raw html"}, raw=True)\n'
+    'display({"image/png": \'iVBORw0KGgo=" onerror="alert(7)//XSS-png-data\', "text/plain": "png"},\n'
+    "        raw=True)\n"
+    'display({"image/png": "iVBORw0KGgo=", "text/plain": "png"},\n'
+    '        metadata={"image/png": {"width": "1 onerror=alert(8)//XSS-png-width"}}, raw=True)\n'
+    'display({"application/vnd.jupyter.widget-view+json": {"model_id": "XSS-widget",\n'
+    '          "version_major": 2, "version_minor": 0}, "text/plain": "widget"}, raw=True)\n'
+    'display({"text/latex": r"$\\href{javascript:alert(9)//XSS-latex}{click}$", "text/plain": "l"},\n'
+    "        raw=True)\n"
+)
+
+
+def with_markdown_attack(release):
+    nb = answered(release)
+    at = index_of(nb, "ex1-add") + 1
+    evil_svg = SVG_PAYLOAD.encode()
+    nb.cells.insert(
+        at,
+        nbformat.v4.new_markdown_cell(
+            XSS_MARKDOWN,
+            attachments={
+                "evil.svg": {"image/svg+xml": base64.b64encode(evil_svg).decode()},
+                "page.html": {
+                    "text/html": base64.b64encode(b"<script>XSS-attach</script>").decode()
+                },
+            },
+        ),
+    )
+    nb.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {
+            "state": {
+                "x": {"model_name": "HTMLModel", "state": {"value": "<script>XSS-wid</script>"}}
+            },
+            "version_major": 2,
+            "version_minor": 0,
+        }
+    }
+    return single(nb)
+
+
+HUGE_TEXT = 'print("x" * 3_000_000)'  # 3 MB: under the grader's caps per cell and notebook
+HUGE_IMAGES = """import io
+
+import numpy as np
+from IPython.display import Image, display
+from PIL import Image as PILImage
+
+for _seed in range(40):
+    _noise = np.random.default_rng(_seed).integers(0, 255, (160, 160, 3), dtype=np.uint8)
+    _buffer = io.BytesIO()
+    PILImage.fromarray(_noise).save(_buffer, format="PNG")
+    display(Image(data=_buffer.getvalue()))
+"""
+
+
+# A right answer that reads the demonstration cell's OFFSET (0) by a route of its own.
+THROUGH_MAIN = """import sys
+
+
+def add(a, b):
+    return np.asarray(a) + np.asarray(b) + sys.modules["__main__"].OFFSET"""
+THROUGH_IMPORTLIB = """import importlib
+
+
+def add(a, b):
+    return np.asarray(a) + np.asarray(b) + importlib.import_module("__main__").OFFSET"""
+THROUGH_GLOBALS = """def add(a, b):
+    return np.asarray(a) + np.asarray(b) + add.__globals__["OFF" + "SET"]"""
+THROUGH_FRAME = """import sys
+
+
+def add(a, b):
+    return np.asarray(a) + np.asarray(b) + sys._getframe().f_globals["OFF" + "SET"]"""
+THROUGH_BUILTINS = """import builtins
+
+
+def add(a, b):
+    return np.asarray(a) + np.asarray(b) + builtins.globals()["".join(["OFF", "SET"])]"""
+THROUGH_OWN_MODULE = """with open("offsets.py", "w") as handle:
+    handle.write("import __main__\\n\\ndef offset():\\n    return __main__.OFFSET\\n")
+
+import offsets
+
+
+def add(a, b):
+    return np.asarray(a) + np.asarray(b) + offsets.offset()"""
+
+
+def hardening_attacks(submissions: str, solution: str) -> dict[str, Case]:
+    """Attacks on the sandbox, the batch, intake, the feedback and the slicing (see above)."""
+    processes = BATCH_PROCESSES.format(submissions=submissions)
+    secret = [SECRET, *hidden_marks()]
+    return {
+        # the sandbox and the batch
+        "kills every process of the batch it can see": Case(
+            batch_attack(processes + KILLER, MIXED), {"graded"}, 3, hides=hidden_marks()
+        ),
+        "reads the grader's memory for the hidden tests": Case(
+            batch_attack(processes + MEMORY_READER, None),
+            {"graded"},
+            5,
+            hides=[*secret, "ATTACHED"],
+        ),
+        "writes the grader's logs, results, gradebooks and outputs": Case(
+            batch_attack(
+                processes + GRADER_WRITER.format(submissions=submissions, mark=MARK), WRONG
+            ),
+            {"graded"},
+            0,
+            hides=hidden_marks(),
+        ),
+        "forks without end": Case(
+            batch_attack(FORK_LOOP, MIXED), {"graded"}, 3, hides=["FORK-CAP-NOT-REACHED"]
+        ),
+        "uses the descriptors the grader left open": Case(
+            batch_attack(DESCRIPTORS, MIXED), {"graded"}, 3, hides=["INHERITED"]
+        ),
+        "leaves a process running after its notebook": Case(
+            batch_attack(DAEMON.format(tag=daemon_tag(submissions)), None), {"graded"}, 5
+        ),
+        # intake
+        "notebook is a link to the course's solution": Case(
+            lambda release: {"00-tiny.ipynb": Link(solution)},
+            {"invalid"},
+            0,
+            shows=["symbolic link"],
+        ),
+        "notebook is a link to another student's notebook": Case(
+            lambda release: {"00-tiny.ipynb": Link("../../s00/00-tiny/00-tiny.ipynb")},
+            {"invalid"},
+            0,
+            shows=["symbolic link"],
+        ),
+        "lesson folder is a link to another student's": Case(
+            lambda release: {".": Link("../s00/00-tiny")}, {"invalid"}, 0, shows=["symbolic link"]
+        ),
+        "student folder is a link to another student's": Case(
+            lambda release: {"..": Link("s00")}, {"invalid"}, 0, shows=["symbolic link"]
+        ),
+        "notebook is a link to a system file": Case(
+            lambda release: {"00-tiny.ipynb": Link("/etc/passwd")},
+            {"invalid"},
+            0,
+            shows=["symbolic link"],
+        ),
+        "uploads a folder for a lesson that does not exist": Case(
+            lambda release: {
+                "00-tiny.ipynb": nb_bytes(answered(release)),
+                "../99-fake/00-tiny.ipynb": nb_bytes(answered(release)),
+            },
+            {"graded"},
+            5,
+        ),
+        "a renamed notebook of 15 MB and 3,000 cells": Case(
+            big_renamed, {"repaired"}, 5, shows=["renamed notebook"]
+        ),
+        # feedback
+        "scripts in a Markdown cell, its attachments and the notebook's widget state": Case(
+            with_markdown_attack, {"graded"}, 5
+        ),
+        "scripts in HTML, SVG, Markdown, JavaScript, image and LaTeX outputs": Case(
+            with_cells("ex1-add", XSS_OUTPUTS), {"graded"}, 5
+        ),
+        "outputs that would make a feedback page of 16 MB": Case(
+            with_cells("ex1-add", *[HUGE_TEXT] * 4, HUGE_IMAGES), {"graded"}, 5
+        ),
+        # slicing: a correct answer that reaches a demonstration's variable by another route
+        "answer reads a demonstration's variable through sys.modules": Case(
+            edited(lambda nb: None, {**RIGHT, "ex1-add": THROUGH_MAIN}), {"graded"}, 5
+        ),
+        "answer reads a demonstration's variable through importlib": Case(
+            edited(lambda nb: None, {**RIGHT, "ex1-add": THROUGH_IMPORTLIB}), {"graded"}, 5
+        ),
+        "answer reads a demonstration's variable through __globals__": Case(
+            edited(lambda nb: None, {**RIGHT, "ex1-add": THROUGH_GLOBALS}), {"graded"}, 5
+        ),
+        "answer reads a demonstration's variable through its frame": Case(
+            edited(lambda nb: None, {**RIGHT, "ex1-add": THROUGH_FRAME}), {"graded"}, 5
+        ),
+        "answer reads a demonstration's variable through builtins": Case(
+            edited(lambda nb: None, {**RIGHT, "ex1-add": THROUGH_BUILTINS}), {"graded"}, 5
+        ),
+        "answer reads a demonstration's variable through a module it wrote": Case(
+            edited(lambda nb: None, {**RIGHT, "ex1-add": THROUGH_OWN_MODULE}), {"graded"}, 5
         ),
     }
