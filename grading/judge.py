@@ -14,7 +14,9 @@ reach. The judge
 3. runs the cell's source in a fresh namespace here; calling a proxy sends the arguments to
    the kernel as data, runs the student's function there and brings its result back as data
    (:mod:`grading.wire`); an exception the student's code raised comes back as the same
-   built-in exception class, with the student's message.
+   built-in exception class, with the student's message, and a function that changes an
+   array it was given in place fails the call (:class:`ChangedInput`), since the test's own
+   array never sees that change.
 
 Every comparison therefore runs here, on data, with the grader's NumPy and
 ``helpers.checks``; the kernel only ever sees the inputs the tests choose and never a line of
@@ -28,9 +30,11 @@ import ast
 import builtins
 import contextlib
 import io
+import linecache
 import os
 import secrets
 import sys
+import types
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from time import monotonic
@@ -59,14 +63,47 @@ class StudentCodeError(Exception):
     """The student's code raised an exception that is not one of Python's built-in ones."""
 
 
-class KernelFunction:
-    """A function (or class) of the student's notebook: calling it runs it in the kernel."""
+class ChangedInput(StudentCodeError):
+    """The student's function changed, in place, an array a test passed to it.
 
-    def __init__(self, judge: Judge, key: int, name: str) -> None:
-        self._judge, self._key, self.__name__ = judge, key, name
+    The kernel works on copies of a test's arguments (so code that overwrites its inputs
+    cannot change what a test compares against); a change to one is reported instead, as the
+    failure it would be for the caller that still needs its data.
+    """
+
+    def __init__(self, target: Any, places: Any) -> None:
+        places = [str(p)[:100] for p in places][:10] if isinstance(places, list) else ["?"]
+        which = ", ".join(
+            f"{p[1:]}=" if p.startswith("=") else f"argument {int(p) + 1}" if p.isdigit() else p
+            for p in places
+        )
+        name = getattr(target, "__name__", "your function")
+        super().__init__(
+            f"{name} changed the array it was given ({which}) in place; a graded function must "
+            "leave its inputs as they were, since the caller still needs them.\n  Hint: work on "
+            "a copy, e.g. x = np.array(x, dtype=float), and write x = x - ..., not x -= ... ."
+        )
+
+
+class KernelFunction:
+    """A function (or class) of the student's notebook: calling it runs it in the kernel.
+
+    ``inspect.getsource`` works on it (through :attr:`__wrapped__`, a stand-in whose source is
+    the student's text), so a test can still read what the student's code uses.
+    """
+
+    def __init__(self, judge: Judge, key: int, name: str, module: str = "__main__") -> None:
+        self._judge, self._key, self.__name__, self.__module__ = judge, key, name, module
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._judge.request("call", target=self, args=list(args), kwargs=kwargs)
+
+    @property
+    def __wrapped__(self) -> Callable[..., None]:
+        source = self._judge.request("source", target=self)
+        if not isinstance(source, str) or not source.strip():
+            raise AttributeError("__wrapped__")  # inspect then says: no source
+        return stand_in(self.__name__, self.__module__, source, self._key)
 
     def __repr__(self) -> str:
         return f"<{self.__name__} (the student's, in the kernel)>"
@@ -88,6 +125,27 @@ class KernelObject:
 
     def __repr__(self) -> str:
         return f"<a {self._kind} (the student's, in the kernel)>"
+
+
+def stand_in(name: str, module: str, source: str, key: int) -> Callable[..., None]:
+    """A function that does nothing, whose source (for :mod:`inspect`) is ``source``.
+
+    Its code is compiled from a fixed ``pass`` body, never from the student's text: nothing
+    the student wrote ever runs in the grader.
+    """
+    filename = f"<the student's {name} #{key}>"
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    code = next(
+        c
+        for c in compile("def f():\n    pass\n", filename, "exec").co_consts
+        if isinstance(c, types.CodeType)
+    )
+    short = name.rpartition(".")[2] or "f"
+    code = code.replace(co_name=short, co_qualname=name, co_firstlineno=1)
+    function = types.FunctionType(code, {"__name__": module})
+    function.__module__ = module
+    return function
 
 
 class _Capture(io.StringIO):
@@ -172,6 +230,7 @@ class Judge:
         if not self.installed:
             self.install()
         data = wire.encode({"op": op, **fields}, self._reference)
+        reply: dict = {}
         for attempt in (1, 2):
             try:
                 reply = self._exchange(data)
@@ -185,6 +244,8 @@ class Judge:
         if reply.get("output"):
             sys.stdout.write(reply["output"])
         if reply.get("ok") is True:
+            if op == "call" and reply.get("mutated"):
+                raise ChangedInput(fields["target"], reply["mutated"])
             return reply.get("value")
         raise student_exception(reply)
 
@@ -217,11 +278,12 @@ class Judge:
         )
 
     def _resolve(self, tag: str, body: Any) -> Any:
-        if not (type(body) is list and len(body) == 2 and type(body[0]) is int):
+        if not (type(body) is list and len(body) in (2, 3) and type(body[0]) is int):
             raise wire.WireError("malformed reference")
         key, name = body[0], str(body[1])[:200]
         if tag == "$f":
-            return KernelFunction(self, key, name)
+            module = str(body[2])[:200] if len(body) == 3 else "__main__"
+            return KernelFunction(self, key, name, module)
         if tag == "$m" and name in sys.modules:
             return sys.modules[name]
         return KernelObject(self, key, "module" if tag == "$m" else name)

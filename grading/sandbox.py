@@ -112,6 +112,9 @@ def kernel_env(base: dict[str, str], kernel_dir: Path, extra: dict[str, str]) ->
     return env
 
 
+UNIX_PATH_MAX = 107  # bytes of a Unix socket's path (sun_path, less its final NUL)
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """Starts the kernel through :func:`main` (the launcher) at the configured level.
 
@@ -155,12 +158,45 @@ class SandboxKernelManager(AsyncKernelManager):
     def _cgroup_base_default(self) -> str:
         return os.environ.get(processes.CGROUP_ENV, "")
 
+    _dir_fd: int | None = None
+    _kernel_ip = ""  # the sockets' prefix as the kernel names it, when not self.ip
+
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         kdir = Path(self.kernel_dir)
         self.transport = "ipc"
-        self.ip = str(kdir / "ipc")
+        self.ip = self._socket_prefix(kdir)
         self.connection_file = str(kdir / "kernel.json")
         return await super()._async_pre_start_kernel(**kw)
+
+    def _socket_prefix(self, kdir: Path) -> str:
+        """Where the kernel's sockets are (``<prefix>-<port>``), as this process reaches them.
+
+        A Unix socket's path holds at most 107 bytes, which a deep TMPDIR exceeds. Then this
+        process names the folder by a descriptor it holds (``/proc/self/fd/N/ipc``) and the
+        kernel, which starts in ``work/``, by the relative ``../ipc``.
+        """
+        prefix = str(kdir / "ipc")
+        if len(os.fsencode(prefix)) + len("-65535") <= UNIX_PATH_MAX:
+            self._kernel_ip = ""
+            return prefix
+        if not os.path.isdir("/proc/self/fd"):
+            raise RuntimeError(
+                f"the kernel folder's path is too long for its sockets ({prefix}); "
+                "set TMPDIR to a shorter folder"
+            )
+        if self._dir_fd is None:
+            self._dir_fd = os.open(kdir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        self._kernel_ip = "../ipc"
+        return f"/proc/self/fd/{self._dir_fd}/ipc"
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        """The connection file, with the socket prefix the kernel itself can use."""
+        ours = self.ip
+        self.ip = self._kernel_ip or ours
+        try:
+            super().write_connection_file(**kwargs)
+        finally:
+            self.ip = ours
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -212,6 +248,9 @@ class SandboxKernelManager(AsyncKernelManager):
             if not restart:
                 self._cgroup = ""
         await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._dir_fd is not None:
+            os.close(self._dir_fd)
+            self._dir_fd = None
 
 
 def chown_tree(root: Path, uid: int, gid: int) -> None:

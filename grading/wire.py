@@ -409,7 +409,9 @@ def _reference(value: Any) -> dict:
     if isinstance(value, types.ModuleType):
         return {"$m": [key, str(getattr(value, "__name__", ""))[:200]]}
     if callable(value):
-        return {"$f": [key, getattr(value, "__qualname__", type(value).__name__)[:200]]}
+        name = getattr(value, "__qualname__", type(value).__name__)
+        module = getattr(value, "__module__", None)
+        return {"$f": [key, str(name)[:200], str(module)[:200]]}
     return {"$o": [key, type(value).__name__[:200]]}
 
 
@@ -432,7 +434,9 @@ def serve(base: str, user_ns: dict) -> None:
     """Do the judge's request ``<base>.req`` in this kernel and write ``<base>.rep``.
 
     Requests: ``get`` (names of the notebook: each value, or absent), ``call`` (a function
-    or object by reference, with arguments), ``getattr`` (an attribute of a reference).
+    or object by reference, with arguments; the reply also names, under ``mutated``, every
+    NumPy array argument the call changed in place), ``getattr`` (an attribute of a
+    reference), ``source`` (a function's or class's source text, or None).
     """
     output = _Capture()
     try:
@@ -444,14 +448,21 @@ def serve(base: str, user_ns: dict) -> None:
             if op == "get":
                 value = {name: user_ns[name] for name in request["names"] if name in user_ns}
             elif op == "call":
+                arrays = _array_arguments(request["args"], request["kwargs"])
+                before = {place: array.copy() for place, array in arrays.items()}
                 value = request["target"](*request["args"], **request["kwargs"])
+                mutated = [p for p, a in arrays.items() if not _same_array(a, before[p])]
             elif op == "getattr":
                 value = getattr(request["target"], request["name"])
+            elif op == "source":
+                value = _source(request["target"])
             else:
                 raise WireError(f"unknown request {op!r}")
         finally:
             sys.stdout, sys.stderr = saved
         reply = {"ok": True, "value": value, "output": output.getvalue()}
+        if op == "call" and mutated:
+            reply["mutated"] = mutated
         try:
             data = encode(reply, _reference)
         except WireError as error:  # not an exception of the student's code: no built-in class
@@ -462,6 +473,32 @@ def serve(base: str, user_ns: dict) -> None:
             raise
         data = encode(_error_reply(error, output.getvalue()))
     write_file(base + ".rep", data)
+
+
+def _array_arguments(args: list, kwargs: dict) -> dict[str, np.ndarray]:
+    """The call's NumPy array arguments by place: "0", "1", ... or "=name" for keywords."""
+    places = {str(i): a for i, a in enumerate(args)}
+    places.update({f"={k}": a for k, a in kwargs.items()})
+    return {p: a for p, a in places.items() if type(a) is np.ndarray}
+
+
+def _same_array(array: np.ndarray, before: np.ndarray) -> bool:
+    """Whether a call left an argument as it was (bytes, shape and dtype; NaNs included)."""
+    return (
+        array.shape == before.shape
+        and array.dtype == before.dtype
+        and np.ascontiguousarray(array).tobytes() == np.ascontiguousarray(before).tobytes()
+    )
+
+
+def _source(target: Any) -> str | None:
+    """A function's or class's source as the kernel has it (None when it has none)."""
+    import inspect
+
+    try:
+        return inspect.getsource(target)[:MAX_TEXT]
+    except Exception:
+        return None
 
 
 def _error_reply(error: BaseException, output: str) -> dict:

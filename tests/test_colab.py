@@ -41,6 +41,7 @@ COLAB_PACKAGES = {
     "ipywidgets": "7.7.1",
     "matplotlib": "3.10.0",
     "scikit-learn": "1.6.1",
+    "scikit-image": "0.25.2",
     "pillow": "11.3.0",
     "mlxtend": "0.23.4",
     "jax": "0.7.2",

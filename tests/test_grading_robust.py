@@ -612,3 +612,32 @@ def test_a_flat_download_grades_each_file_for_the_student_its_lms_named(course, 
     assert (rows["eve"]["status"], rows["eve"]["score"]) == ("graded", "0"), rows["eve"]
     assert (rows["4242"]["status"], rows["4242"]["score"]) == ("flagged", ""), rows["4242"]
     assert "could be 4242 or ada's" in rows["ada"]["detail"] + rows["4242"]["detail"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["namespaces", "process"])
+def test_a_deep_temporary_folder_still_grades(course, tmp_path, level):
+    """A Unix socket's path holds at most 107 bytes; kernels' sockets live in their folders,
+    under TMPDIR. With a TMPDIR deep enough to pass that limit the kernel and the judge still
+    talk, and the right answers get full marks."""
+    deep = tmp_path / ("a-deep-temporary-folder-" * 3) / "tmp"
+    deep.mkdir(parents=True)
+    assert len(str(deep)) > 107 - len("/cnn-grade-xxxxxxxx/kernels/") - 24
+    submitted = tmp_path / "submitted"
+    notebook_file(
+        submitted / "ada" / "00-tiny" / "00-tiny.ipynb",
+        hostile.answered(release_of(course, "00-tiny")),
+    )
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "grading.autograde", str(submitted), str(out)]
+        + ["--course", str(course), "--lessons", "00-tiny", "--sandbox", level],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ, TMPDIR=str(deep)),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(out / "grades.csv", newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert (row["status"], row["score"]) == ("graded", "5"), row

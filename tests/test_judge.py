@@ -19,7 +19,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from grading import wire
-from grading.judge import Judge, JudgeAbort, StudentCodeError, setup_namespace
+from grading.judge import ChangedInput, Judge, JudgeAbort, StudentCodeError, setup_namespace
 
 # ------------------------------------------------------------------ the wire, without a kernel
 
@@ -250,7 +250,59 @@ def test_inputs_are_copies_and_comparisons_are_the_judges(judged):
     _, error = judge.run(
         "_a, _b = np.ones(3), np.ones(3)\nassert np.allclose(add(_a, _b), _a + _b), 'wrong sum'", 30
     )
-    assert isinstance(error, AssertionError) and "wrong sum" in str(error)
+    assert isinstance(error, ChangedInput), error
+    assert "argument 1, argument 2" in str(error) and "in place" in str(error)
+    _, error = judge.run(
+        "_a = np.ones(3)\nassert np.allclose(_a, 1) and np.allclose(np.ones(2), 0), 'judged'", 30
+    )
+    assert isinstance(error, AssertionError) and "judged" in str(error)
+
+
+def test_a_function_that_changes_its_input_in_place_fails_the_call(judged):
+    judge, notebook, _ = judged
+    notebook(
+        "def step(w, lr=0.1, *, grad):\n    w -= lr * grad\n    return w\n\n"
+        "def fresh(w, lr=0.1, *, grad):\n    w = w - lr * grad\n    return w\n\n"
+        "def nan_in(x):\n    return x * 2"
+    )
+    _, error = judge.run("step(np.ones(3), grad=np.ones(3))", 30)
+    assert isinstance(error, ChangedInput) and "step changed" in str(error)
+    _, error = judge.run("_w = np.ones(3)\nstep(lr=0.5, grad=np.ones(3), w=_w)", 30)
+    assert isinstance(error, ChangedInput) and "(w=)" in str(error)
+    printed, error = judge.run(
+        "_w = np.ones(3)\nprint(fresh(_w, grad=np.ones(3)).tolist(), _w.tolist())\n"
+        "print(nan_in(np.array([np.nan, 1.0])).tolist())",
+        30,
+    )
+    assert error is None, error
+    assert "[0.9, 0.9, 0.9] [1.0, 1.0, 1.0]" in printed and "[nan, 2.0]" in printed
+
+
+def test_a_test_reads_the_students_source_but_never_runs_it_here(judged):
+    judge, notebook, _ = judged
+    notebook(
+        "def confusion_matrix(t, p):\n    from sklearn.metrics import confusion_matrix as cm\n\n"
+        "    return cm(t, p)\n\n"
+        "def twice(x):\n    y = 2 * x\n    return y\n\n"
+        "shortcut = len"
+    )
+    printed, error = judge.run(
+        "import inspect\n"
+        "print(confusion_matrix.__module__, 'sklearn' in inspect.getsource(confusion_matrix))\n"
+        "print(inspect.getsource(twice).splitlines()[-1])\n"
+        "print(inspect.unwrap(confusion_matrix)(), confusion_matrix([0, 1], [0, 1]).tolist())\n"
+        "try:\n    inspect.getsource(shortcut)\nexcept (OSError, TypeError):\n"
+        "    print('no source')\n",
+        30,
+    )
+    assert error is None, error
+    lines = printed.splitlines()
+    assert lines[0] == "__main__ True", printed
+    assert lines[1] == "    return y", printed
+    assert lines[2] == "None [[1, 0], [0, 1]]", (
+        printed
+    )  # the stand-in does nothing; the kernel computes
+    assert lines[3] == "no source", printed
 
 
 def test_the_kernel_is_never_sent_test_code(judged):
