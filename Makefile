@@ -108,9 +108,14 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# tests/test_cluster.py runs a Dask cluster for minutes: `make test-cluster` (CI runs both)
+# tests/test_cluster.py runs a Dask cluster for minutes: `make test-cluster` (CI runs both).
+# Test files run side by side on TEST_WORKERS processes (pytest-xdist), each file whole in
+# one process (its fixtures made once): most tests wait on a kernel or a server.
+TEST_WORKERS ?= 2
+XDIST = -n $(TEST_WORKERS) --dist loadfile
+
 test: lint
-	COURSE_OFFLINE=1 $(BIN)/python -m pytest --ignore=tests/test_cluster.py $(PYTEST_ARGS)
+	COURSE_OFFLINE=1 $(BIN)/python -m pytest $(XDIST) --ignore=tests/test_cluster.py $(PYTEST_ARGS)
 
 test-cluster: $(STAMP)
 	COURSE_OFFLINE=1 $(BIN)/python -m pytest tests/test_cluster.py $(PYTEST_ARGS)
@@ -168,7 +173,7 @@ test-lowest: $(LOWEST_STAMP)
 		| grep -iE '^(tensorflow|keras|jax|jaxlib|numpy|matplotlib|ipython|ipykernel|ipywidgets|scikit-learn|pillow|mlxtend) ' \
 		| awk '{printf "%s %s  ", $$1, $$2} END {print ""}'
 	PATH=$(abspath $(LOWEST_VENV))/bin:$$PATH COURSE_OFFLINE=1 $(LOWEST_VENV)/bin/python -m pytest \
-		$(HELPERS_TESTS) $(addprefix solutions/,$(LOWEST_LESSONS)) $(PYTEST_ARGS)
+		$(XDIST) $(HELPERS_TESTS) $(addprefix solutions/,$(LOWEST_LESSONS)) $(PYTEST_ARGS)
 	PATH=$(abspath $(LOWEST_VENV))/bin:$$PATH COURSE_OFFLINE=1 KERAS_BACKEND=jax \
 		$(LOWEST_VENV)/bin/python -m pytest tests/test_runtime.py \
 		solutions/$(firstword $(LOWEST_LESSONS)) $(PYTEST_ARGS)
@@ -182,5 +187,5 @@ $(JAX_STAMP): $(STAMP)
 # JAX as a first-class backend: the runtime's tests (a silent set-up, JAX's tuning), every
 # notebook under nbval and the grading round trip, with KERAS_BACKEND=jax.
 test-jax: $(JAX_STAMP)
-	COURSE_OFFLINE=1 KERAS_BACKEND=jax $(BIN)/python -m pytest tests/test_runtime.py solutions \
-		tests/test_grading.py $(PYTEST_ARGS)
+	COURSE_OFFLINE=1 KERAS_BACKEND=jax $(BIN)/python -m pytest $(XDIST) tests/test_runtime.py \
+		solutions tests/test_grading.py $(PYTEST_ARGS)
