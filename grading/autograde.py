@@ -38,6 +38,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -223,14 +224,46 @@ def kept_paths() -> list[str]:
     """What a kernel needs from inside hidden folders (mounted back read-only): this Python,
     ``helpers``, the shared data and ``COURSE_WEIGHTS_DIR``."""
     keep = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    spec = importlib.util.find_spec("helpers")
-    if spec and spec.origin:
-        keep.add(str(Path(spec.origin).parent))
+    keep.update(library_folders())
+    keep.update(helpers_folders())
     keep.update(shared_data().values())
     weights = os.environ.get("COURSE_WEIGHTS_DIR", "")
     if weights and Path(weights).is_dir():
-        keep.add(str(Path(weights).resolve()))
-    return sorted(keep)
+        keep.add(weights)
+    # A link (a venv linked into an instructor's copy, say) is kept with what it points to:
+    # the kernel's imports go to the real files.
+    return sorted(keep | {str(Path(p).resolve()) for p in keep})
+
+
+def library_folders() -> set[str]:
+    """The folders of installed packages on this Python's path that lie outside its prefix
+    (another environment's site-packages that a ``.pth`` file adds, say). Only package
+    folders: a course or project folder on the path is never kept."""
+    folders = set()
+    for entry in sys.path:
+        parts = Path(entry).resolve().parts if entry else ()
+        if Path(entry).is_dir() and any(
+            p in ("site-packages", "dist-packages") or re.fullmatch(r"python3\.\d+", p)
+            for p in parts
+        ):
+            folders.add(entry)
+    return folders
+
+
+def helpers_folders() -> set[str]:
+    """Every folder ``import helpers`` can come from: the one this process found (the
+    course's, from its working folder) and the one each import hook would give a kernel,
+    which starts elsewhere (an editable install's finder points at its own clone)."""
+    folders = set()
+    spec = importlib.util.find_spec("helpers")
+    if spec and spec.origin:
+        folders.add(str(Path(spec.origin).parent))
+    for finder in sys.meta_path:
+        with contextlib.suppress(Exception):
+            spec = finder.find_spec("helpers", None)  # type: ignore[attr-defined]
+            if spec and spec.origin:
+                folders.add(str(Path(spec.origin).parent))
+    return folders
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

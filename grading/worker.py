@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import resource
 import shutil
@@ -149,6 +150,13 @@ def run_nbgrader(job: dict, course: Path, kernel_dir: Path, phases: dict) -> Non
     coursedir.assignment_id = job["lesson"]
     coursedir.student_id = job["student"]
     app = Autograde(coursedir=coursedir, config=config)
+    if not any(getattr(h, "name", "") == "grading" for h in app.log.handlers):
+        # nbgrader logs why a notebook failed (then raises a bare "see the above traceback")
+        # to a logger with no output of its own: into this job's log with it.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.set_name("grading")
+        handler.setLevel(logging.ERROR)
+        app.log.addHandler(handler)
     app.force = True
     app.create_student = True
     app.start()

@@ -403,3 +403,24 @@ def test_without_landlock_the_process_level_grades_one_notebook_at_a_time(monkey
     monkeypatch.setattr(sandbox, "landlock_abi", lambda: sandbox.LANDLOCK_FULL)
     assert sandbox.isolation("process")["kernels_apart"]
     assert "no signal or ptrace outside its domain" in sandbox.describe("process")
+
+
+def test_kernels_keep_every_library_folder_and_what_links_point_to(tmp_path, monkeypatch):
+    """A kernel imports from wherever this Python does: another environment's site-packages
+    that a .pth file adds, and the real folder behind a linked venv, are mounted back; a
+    project folder on the path (the course, with its solutions) is not."""
+    from grading import autograde
+
+    libraries = tmp_path / "shared-env" / "lib" / "python3.12" / "site-packages"
+    libraries.mkdir(parents=True)
+    course = tmp_path / "course"
+    course.mkdir()
+    real_venv = tmp_path / "envs" / "instructor"
+    real_venv.mkdir(parents=True)
+    (tmp_path / "linked-venv").symlink_to(real_venv)
+    monkeypatch.setattr(sys, "path", [str(course), "", str(libraries), *sys.path])
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "linked-venv"))
+    kept = autograde.kept_paths()
+    assert str(libraries) in kept and str(real_venv) in kept
+    assert str(tmp_path / "linked-venv") in kept
+    assert str(course) not in kept and "" not in kept
