@@ -144,8 +144,8 @@ clean:
 
 # ---------------------------------------------------------------- runtimes
 # The helpers' own unit tests (no notebook, no grading): what test-lowest runs first.
-HELPERS_TESTS ?= tests/test_checks.py tests/test_datasets.py tests/test_plotting.py \
-	tests/test_pretrained.py tests/test_runtime.py
+HELPERS_TESTS ?= tests/test_architectures.py tests/test_checks.py tests/test_datasets.py \
+	tests/test_plotting.py tests/test_pretrained.py tests/test_runtime.py
 # Lessons run at the lowest versions: the first figures and widgets (01), a training (03).
 LOWEST_LESSONS ?= 01-convolution 03-first-cnn-mnist
 LOWEST_VENV ?= .venv-lowest

@@ -15,15 +15,17 @@ and builds it with :func:`from_table`::
 A row is ``(class name in keras.layers, keyword arguments)``, or a ready Keras layer or
 model (which is used as it is, e.g. a block built by a function of the lesson).
 :func:`table_text` prints a table back as aligned text, for a lesson to show a network
-without showing code.
+without showing code. :func:`without_weights` builds a large architecture (VGG16, ResNet50)
+for counting and reading its shapes, without allocating its weights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 Row = tuple[str, Mapping[str, Any]]
+Built = TypeVar("Built")
 
 
 def _layer(row: Any, index: int) -> Any:
@@ -59,6 +61,34 @@ def from_table(
 
     layers = [_layer(row, i) for i, row in enumerate(rows)]
     return keras.Sequential([keras.Input(shape=tuple(input_shape)), *layers], name=name)
+
+
+def without_weights(build: Callable[..., Built], *args: Any, **kwargs: Any) -> Built:
+    """``build(*args, **kwargs)`` (a model such as ``keras.applications.VGG16``) as an
+    architecture only: every layer, configuration, shape and parameter count, but no weight
+    values, so building VGG16 costs a few megabytes instead of the 1.3 GB its 138 million
+    random initial values take while they are drawn.
+
+    Keras creates the weights in a ``keras.StatelessScope`` that defers their initial values,
+    and they are then taken off Keras's list of weights to initialize later, so they are never
+    allocated. What needs only shapes works: ``count_params()``, ``trainable_weights``,
+    ``get_config()``, ``layer.input.shape``, ``layer.kernel.shape``. Calling, training or
+    reading the weights' values does not: build the model normally for that.
+    """
+    import keras
+    from keras.src.backend.common import global_state  # Keras's list of deferred weights
+
+    def pending() -> list[Any]:
+        return list(global_state.get_global_attribute("uninitialized_variables", None) or [])
+
+    before = pending()
+    with keras.StatelessScope(initialize_variables=False):
+        built = build(*args, **kwargs)
+    mine = {id(v) for v in pending()} - {id(v) for v in before}
+    global_state.set_global_attribute(
+        "uninitialized_variables", [v for v in pending() if id(v) not in mine]
+    )
+    return built
 
 
 def table_text(rows: Sequence[Any]) -> str:

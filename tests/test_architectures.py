@@ -1,5 +1,10 @@
 """helpers.architectures (networks from layer tables) and helpers.gradients (gradient sizes)."""
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import matplotlib
 import numpy as np
@@ -111,3 +116,51 @@ def test_gradient_norms_of_a_frozen_model_is_an_error():
     model.trainable = False
     with pytest.raises(ValueError, match="no trainable weights"):
         gradients.gradient_norms(model, np.zeros((1, 2)), np.zeros((1, 1)), "mse")
+
+
+WEIGHTLESS_PROBE = """
+import json
+
+import keras
+import numpy as np
+
+from helpers import architectures
+
+def peak_mib():
+    status = open("/proc/self/status").read()
+    return int(status.split("VmHWM:")[1].split()[0]) // 1024
+
+start = peak_mib()
+vgg16 = architectures.without_weights(keras.applications.VGG16, weights=None)
+small = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)])
+small(np.ones((1, 8, 8, 1), "float32"))  # Keras initializes deferred weights after such a call
+fc1 = vgg16.get_layer("fc1")
+print(json.dumps([peak_mib() - start, vgg16.count_params(), list(fc1.kernel.shape), len(vgg16.layers)]))
+"""
+
+
+def test_without_weights_builds_the_architecture_and_allocates_no_weights():
+    course = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-c", WEIGHTLESS_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=course,
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    grown, params, fc1_kernel, layers = json.loads(run.stdout.strip().splitlines()[-1])
+    assert params == 138_357_544  # the same count Keras gives the model with weights
+    assert fc1_kernel == [25088, 4096] and layers == 23
+    # VGG16's weights alone are 528 MiB (1.3 GB while drawn); none of it may appear, even
+    # after a later model's call, which makes Keras initialize the weights it deferred
+    assert int(grown) < 200, f"building VGG16 without weights grew the peak by {grown} MiB"
+
+
+def test_without_weights_leaves_other_models_working():
+    model = architectures.without_weights(architectures.from_table, TABLE, (10, 10, 1))
+    assert model.count_params() == architectures.from_table(TABLE, (10, 10, 1)).count_params()
+    trained = architectures.from_table(TABLE, (10, 10, 1))
+    out = trained(np.ones((2, 10, 10, 1), "float32"))
+    assert tuple(out.shape) == (2, 3)
